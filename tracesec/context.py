@@ -1,0 +1,212 @@
+"""The per-request context, kept in a ContextVar so threads and asyncio tasks never see each other's.
+
+The request thread only records raw facts here (references, counters, captured bytes); everything that
+costs (header dicts, redaction, parsing) is derived lazily or later on the export worker.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracesec.config import Config
+    from tracesec.events import SecurityEvent
+    from tracesec.spans import Span
+
+_current: ContextVar[RequestContext | None] = ContextVar("tracesec_request", default=None)
+
+
+def current() -> RequestContext | None:
+    """The request being served on this thread or task, if any."""
+    return _current.get()
+
+
+class Headers:
+    """Request headers read lazily from their server-specific form; names are case-insensitive."""
+
+    __slots__ = ()
+
+    def get(self, name: str) -> str | None:
+        raise NotImplementedError
+
+    def items(self) -> list[tuple[str, str]]:
+        """(lower-case name, value) pairs in the order received."""
+        raise NotImplementedError
+
+    def names(self) -> Iterator[str]:
+        return (name for name, _ in self.items())
+
+
+_SPECIAL_ENVIRON = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+
+
+class EnvironHeaders(Headers):
+    """Headers of a WSGI environ (``HTTP_*`` keys plus CONTENT_TYPE/CONTENT_LENGTH)."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        key = name.upper().replace("-", "_")
+        value = self._environ.get(key if key in _SPECIAL_ENVIRON else "HTTP_" + key)
+        return value if isinstance(value, str) else None
+
+    def items(self) -> list[tuple[str, str]]:
+        pairs = []
+        for key, value in self._environ.items():
+            if key.startswith("HTTP_"):
+                pairs.append((key[5:].lower().replace("_", "-"), value))
+            elif key in _SPECIAL_ENVIRON and value:
+                pairs.append((_SPECIAL_ENVIRON[key], value))
+        return pairs
+
+
+class ScopeHeaders(Headers):
+    """Headers of an ASGI scope: raw (bytes, bytes) pairs, decoded as latin-1 like every ASGI framework."""
+
+    __slots__ = ("_by_name", "_raw")
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._by_name: dict[str, str] | None = None
+
+    def get(self, name: str) -> str | None:
+        if self._by_name is None:
+            by_name: dict[str, str] = {}
+            for key, value in self.items():
+                by_name[key] = by_name[key] + ", " + value if key in by_name else value
+            self._by_name = by_name
+        return self._by_name.get(name.lower())
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1")) for k, v in self._raw]
+
+
+class RequestContext:
+    """What tracesec knows about one request. Products keep their per-request state in ``state``."""
+
+    __slots__ = (
+        "_client_ip",
+        "blocked",
+        "config",
+        "downstream",
+        "events",
+        "framework",
+        "headers",
+        "host",
+        "method",
+        "path",
+        "path_params",
+        "peer_ip",
+        "peer_port",
+        "query_string",
+        "request_body",
+        "request_body_error",
+        "request_body_size",
+        "request_body_truncated",
+        "response_body",
+        "response_body_size",
+        "response_body_truncated",
+        "response_headers",
+        "route",
+        "scheme",
+        "span",
+        "state",
+        "status_code",
+        "user",
+    )
+
+    def __init__(
+        self,
+        config: Config,
+        span: Span,
+        framework: str,
+        method: str,
+        scheme: str,
+        host: str,
+        path: str,
+        query_string: str,
+        headers: Headers,
+        peer_ip: str,
+        peer_port: int | None,
+    ) -> None:
+        self.config = config
+        self.span = span
+        self.framework = framework
+        self.method = method
+        self.scheme = scheme
+        self.host = host
+        self.path = path
+        self.query_string = query_string
+        self.headers = headers
+        self.peer_ip = peer_ip
+        self.peer_port = peer_port
+        self._client_ip: str | None = None
+        self.route: str | None = None
+        self.path_params: Mapping[str, Any] | None = None
+        self.user: tuple[str, dict[str, Any]] | None = None
+        self.request_body: bytearray | None = None
+        self.request_body_size = 0
+        self.request_body_truncated = False
+        self.request_body_error: str | None = None
+        self.status_code: int | None = None
+        self.response_headers: list[tuple[str, str]] | None = None
+        self.response_body: bytearray | None = None
+        self.response_body_size = 0
+        self.response_body_truncated = False
+        self.blocked: SecurityEvent | None = None
+        self.events: list[SecurityEvent] = []
+        self.downstream: set[tuple[str, str]] = set()
+        self.state: dict[str, Any] = {}
+
+    @property
+    def client_ip(self) -> str:
+        """The client's address: the socket peer, or X-Forwarded-For when the peer is a trusted proxy."""
+        if self._client_ip is None:
+            self._client_ip = resolve_client_ip(
+                self.peer_ip, self.headers.get("x-forwarded-for"), self.config.trusted_proxies
+            )
+        return self._client_ip
+
+    def response_header(self, name: str) -> str | None:
+        for key, value in self.response_headers or ():
+            if key == name:
+                return value
+        return None
+
+
+def resolve_client_ip(
+    peer: str,
+    forwarded_for: str | None,
+    trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+) -> str:
+    """Walk X-Forwarded-For from the right while each hop is a trusted proxy; the first untrusted one is
+    the client. Without trusted proxies the header is ignored, since any client can send it."""
+    if not trusted or not forwarded_for or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop if _is_ip(hop) else peer
+    return hops[0] if hops and _is_ip(hops[0]) else peer
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_trusted(address: str, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
