@@ -33,3 +33,10 @@ def bench(session: nox.Session) -> None:
     """Every benchmark in benchmarks/, each printing its table and writing benchmarks/results/*.json."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python="3.11")
+def corpus(session: nox.Session) -> None:
+    """Detection and false-positive rates over shared/corpora; figures land in docs/detection.md."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks.corpus", *session.posargs)
