@@ -17,11 +17,17 @@ if TYPE_CHECKING:
     from tracesec.spans import Span
 
 _current: ContextVar[RequestContext | None] = ContextVar("tracesec_request", default=None)
+_suppressed: ContextVar[bool] = ContextVar("tracesec_suppressed", default=False)
 
 
 def current() -> RequestContext | None:
     """The request being served on this thread or task, if any."""
     return _current.get()
+
+
+def instrumentation_suppressed() -> bool:
+    """True on tracesec's own threads (the exporter): their I/O is never recorded or checked."""
+    return _suppressed.get()
 
 
 class Headers:

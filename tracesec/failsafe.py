@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -14,6 +15,14 @@ log = logging.getLogger("tracesec")
 
 _errors: Counter[str] = Counter()
 _lock = threading.Lock()
+
+
+def _reset_lock_after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_after_fork)
 
 T = TypeVar("T")
 
