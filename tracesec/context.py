@@ -161,7 +161,7 @@ class RequestContext:
         self.request_body_truncated = False
         self.request_body_error: str | None = None
         self.status_code: int | None = None
-        self.response_headers: list[tuple[str, str]] | None = None
+        self.response_headers: list[tuple[str, str]] | list[tuple[bytes, bytes]] | None = None
         self.response_body: bytearray | None = None
         self.response_body_size = 0
         self.response_body_truncated = False
@@ -179,11 +179,19 @@ class RequestContext:
             )
         return self._client_ip
 
+    def response_header_items(self) -> list[tuple[str, str]]:
+        """(lower-case name, value) pairs of the response; ASGI's byte pairs are decoded as latin-1."""
+        return [(_text(name).lower(), _text(value)) for name, value in self.response_headers or ()]
+
     def response_header(self, name: str) -> str | None:
-        for key, value in self.response_headers or ():
+        for key, value in self.response_header_items():
             if key == name:
                 return value
         return None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def resolve_client_ip(

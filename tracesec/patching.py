@@ -17,7 +17,11 @@ from tracesec.integrations import REGISTRY, Target
 
 log = logging.getLogger("tracesec")
 
-Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+Wrapped = Callable[..., Any]
+Args = tuple[Any, ...]
+Kwargs = dict[str, Any]
+Wrapper = Callable[[Wrapped, Any, Args, Kwargs], Any]
+"""wrapt's wrapper signature: (the wrapped callable, the instance or None, positional, keyword)."""
 _MISSING = object()
 
 

@@ -105,6 +105,7 @@ class Span:
         return self.attributes
 
     def to_wire(self) -> dict[str, Any]:
+        attributes = self.wire_attributes()  # first: shaping may rename the span (route known late)
         return {
             "trace_id": format_trace_id(self.trace_id),
             "span_id": format_span_id(self.span_id),
@@ -115,5 +116,5 @@ class Span:
             "end_time_unix_nano": self.end_ns or self.start_ns,
             "status": self.status,
             "status_message": self.status_message,
-            "attributes": self.wire_attributes(),
+            "attributes": attributes,
         }

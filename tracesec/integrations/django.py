@@ -1,0 +1,162 @@
+"""Django: the WSGI and ASGI handlers go through the request-path cores, ``resolve_request`` names the
+route, and ``TracesecMiddleware`` serves projects that prefer an explicit entry in MIDDLEWARE."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from tracesec import agent as agent_module
+from tracesec import asgi, wsgi
+from tracesec.capture import is_textual, keep_response_chunk
+from tracesec.context import RequestContext, _current, current
+from tracesec.events import BLOCKED_STATUS, Blocked, blocked_body
+from tracesec.failsafe import guarded, note_internal_error
+from tracesec.hooks import HOOKS, run_request_hooks
+from tracesec.patching import Args, Kwargs, Patcher, Wrapped
+from tracesec.serving import finish_request
+
+
+def patch_wsgi_handler(module: ModuleType, patcher: Patcher) -> None:
+    patcher.wrap(module.WSGIHandler, "__call__", _wsgi_call)
+
+
+def patch_asgi_handler(module: ModuleType, patcher: Patcher) -> None:
+    patcher.wrap(module.ASGIHandler, "__call__", _asgi_call)
+
+
+def patch_route_resolution(module: ModuleType, patcher: Patcher) -> None:
+    patcher.wrap(module.BaseHandler, "resolve_request", _resolve_request)
+
+
+def _suggest_project_name() -> None:
+    agent = agent_module._agent
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if agent is not None and settings_module:
+        agent.suggest_service_name(settings_module.split(".", 1)[0])
+
+
+def _wsgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    _suggest_project_name()
+    environ, start_response = args
+    return wsgi.call_app(wrapped, environ, start_response, "django")
+
+
+def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    _suggest_project_name()
+    scope, receive, send = args
+    return asgi.call_app(wrapped, scope, receive, send, "django")
+
+
+def _resolve_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    match = wrapped(*args, **kwargs)
+    ctx = current()
+    if ctx is not None:
+        route = getattr(match, "route", None)
+        if route is not None:
+            ctx.route = "/" + route.lstrip("^/")
+        ctx.path_params = getattr(match, "kwargs", None)
+    return match
+
+
+class TracesecMiddleware:
+    """``"tracesec.integrations.django.TracesecMiddleware"`` in MIDDLEWARE (first is best). Installs the agent
+    if nothing did. When the handler is already auto-instrumented it simply passes requests on."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+        from tracesec.agent import install
+
+        install()
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: Any) -> Any:
+        if self.is_async:
+            return self._serve_async(request)
+        ctx = self._start(request)
+        if ctx is None:
+            return self.get_response(request)
+        token = _current.set(ctx)
+        try:
+            run_request_hooks(HOOKS.request_start, ctx, "request_start")
+            response = self.get_response(request)
+        except Blocked as blocked:
+            ctx.blocked = blocked.event
+            response = None
+        except BaseException as exc:
+            ctx.span.record_exception(exc)
+            guarded("django.finish", finish_request, ctx)
+            raise
+        finally:
+            _current.reset(token)
+        return self._finish(ctx, request, response)
+
+    async def _serve_async(self, request: Any) -> Any:
+        ctx = self._start(request)
+        if ctx is None:
+            return await self.get_response(request)
+        token = _current.set(ctx)
+        try:
+            run_request_hooks(HOOKS.request_start, ctx, "request_start")
+            response = await self.get_response(request)
+        except Blocked as blocked:
+            ctx.blocked = blocked.event
+            response = None
+        except BaseException as exc:
+            ctx.span.record_exception(exc)
+            guarded("django.finish", finish_request, ctx)
+            raise
+        finally:
+            _current.reset(token)
+        return self._finish(ctx, request, response)
+
+    @staticmethod
+    def _start(request: Any) -> RequestContext | None:
+        try:
+            ctx = wsgi.start_context(request.META, "django")
+        except Exception as exc:
+            note_internal_error("django.start", exc)
+            return None
+        if ctx is not None:
+            ctx.path = request.path
+        return ctx
+
+    @staticmethod
+    def _finish(ctx: RequestContext, request: Any, response: Any) -> Any:
+        if ctx.blocked is not None:
+            from django.http import HttpResponse
+
+            response = HttpResponse(
+                blocked_body(ctx.blocked), status=BLOCKED_STATUS, content_type="application/json"
+            )
+        try:
+            _record_response(ctx, request, response)
+        except Exception as exc:
+            note_internal_error("django.record", exc)
+        guarded("django.finish", finish_request, ctx)
+        return response
+
+
+def _record_response(ctx: RequestContext, request: Any, response: Any) -> None:
+    """Status, headers and (for non-streaming textual responses) the first bytes of both bodies."""
+    cap = ctx.config.max_body_bytes
+    ctx.status_code = response.status_code
+    ctx.response_headers = list(response.items())
+    body = getattr(request, "_body", None)  # set once the view read request.body or request.POST
+    if isinstance(body, bytes) and ctx.config.capture_bodies and is_textual(ctx.headers.get("content-type")):
+        ctx.request_body = bytearray(body[:cap])
+        ctx.request_body_size = len(body)
+        ctx.request_body_truncated = len(body) > cap
+    if not getattr(response, "streaming", False):
+        if ctx.config.capture_bodies and is_textual(response.get("Content-Type")):
+            ctx.response_body = bytearray()
+        keep_response_chunk(ctx, response.content, cap)
