@@ -1,0 +1,130 @@
+"""The ``tracesec`` command. One subcommand per job: ``tracesec collector`` runs the analysis service."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tracesec import __version__
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tracesec", description="tracesec: API security for Python apps")
+    parser.add_argument("--version", action="version", version=f"tracesec {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_collector(commands)
+    args = parser.parse_args(argv)
+    run: Command = args.run
+    return run(args)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _add_collector(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from tracesec.collector.settings import API_KEYS_VARIABLE, CollectorSettings, default_db_path
+
+    defaults = CollectorSettings(db_path=default_db_path())
+    parser = commands.add_parser(
+        "collector",
+        help="run the reference analysis service",
+        description="Receive batches from tracesec agents (POST /v1/batches), store them in SQLite "
+        "and serve the query API. Without an API key it only listens on loopback.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=4319, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=defaults.db_path,
+        help="SQLite file, created if missing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help=f"accepted bearer key; repeat for several; also read from {API_KEYS_VARIABLE} (comma-separated)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=defaults.max_body_bytes,
+        help="largest batch accepted, before and after decompression (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--queue-size",
+        type=_positive,
+        default=defaults.queue_size,
+        help="batches waiting to be written before senders get 429 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="warning",
+        help="(default: %(default)s)",
+    )
+    parser.set_defaults(run=_run_collector, parser=parser)
+
+
+def _run_collector(args: argparse.Namespace) -> int:
+    from tracesec.collector.settings import CollectorSettings, api_keys_from_env
+
+    try:
+        import uvicorn
+
+        from tracesec.collector.app import create_app
+    except ImportError as exc:
+        print(
+            f"tracesec collector: {exc}; install it with: pip install 'tracesec[collector]'", file=sys.stderr
+        )
+        return 1
+    from tracesec.collector.store import StoreError
+
+    keys = frozenset(key for key in args.api_key if key) | api_keys_from_env()
+    if not keys and not _is_loopback(args.host):
+        args.parser.error(
+            f"refusing to listen on {args.host} without an API key: anyone who can reach it could read "
+            "and write your data. Pass --api-key KEY (or set TRACESEC_COLLECTOR_API_KEYS), "
+            "or listen on 127.0.0.1."
+        )
+    settings = CollectorSettings(
+        db_path=args.db, api_keys=keys, max_body_bytes=args.max_body_bytes, queue_size=args.queue_size
+    )
+    try:
+        app = create_app(settings)
+    except StoreError as exc:
+        print(f"tracesec collector: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"tracesec collector: listening on http://{args.host}:{args.port}, database {settings.db_path}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

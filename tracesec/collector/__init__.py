@@ -1,0 +1,1 @@
+"""The reference analysis service (``tracesec collector``): ingest, storage and the query API."""

@@ -1,0 +1,122 @@
+"""The HTTP API: ingest (POST /v1/batches), the query API and health. Every error is JSON
+``{"error": "<what is wrong>"}`` (plus ``"path"`` naming the field for a malformed batch)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tracesec.collector.body import BodyError, read_body
+from tracesec.collector.query import EVENTS, SPANS, QueryError, Table, page
+from tracesec.collector.store import Store, totals
+from tracesec.collector.validation import InvalidBatch, decode_batch
+from tracesec.collector.writer import BatchWriter, QueueFull, StoreUnavailable
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int
+    retry_after_seconds: int
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+class CollectorApi:
+    def __init__(self, store: Store, writer: BatchWriter, limits: Limits) -> None:
+        self.store = store
+        self.writer = writer
+        self.limits = limits
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/batches", self.ingest, methods=["POST"]),
+            Route("/v1/spans", self.spans, methods=["GET"]),
+            Route("/v1/events", self.events, methods=["GET"]),
+            Route("/v1/health", self.health, methods=["GET"]),
+        ]
+
+    async def ingest(self, request: Request) -> JSONResponse:
+        received_ns = time.time_ns()
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+            return error(415, f"Content-Type must be application/json, got {content_type!r}")
+        if self.writer.full():
+            return self._overloaded(429, f"write queue full ({self.writer.capacity} batches waiting)")
+        limit = self.limits.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return error(413, f"body larger than {limit} bytes")
+        try:
+            body = await read_body(request.stream(), request.headers.get("content-encoding", ""), limit)
+            batch = decode_batch(body)
+            stored = await asyncio.wrap_future(self.writer.submit(batch, received_ns))
+        except BodyError as exc:
+            return error(exc.status, str(exc))
+        except InvalidBatch as exc:
+            return error(400, f"invalid batch: {exc}", path=exc.path)
+        except QueueFull as exc:
+            return self._overloaded(429, str(exc))
+        except StoreUnavailable as exc:
+            return self._overloaded(503, str(exc))
+        return JSONResponse(
+            {
+                "accepted": {"spans": stored.spans, "events": stored.events},
+                "duplicate": stored.duplicate,
+                "blocklist": [],
+            },
+            status_code=202,
+        )
+
+    def _overloaded(self, status: int, message: str) -> JSONResponse:
+        response = error(status, message)
+        response.headers["Retry-After"] = str(self.limits.retry_after_seconds)
+        return response
+
+    async def spans(self, request: Request) -> JSONResponse:
+        return await self._page(SPANS, request)
+
+    async def events(self, request: Request) -> JSONResponse:
+        return await self._page(EVENTS, request)
+
+    async def _page(self, table: Table, request: Request) -> JSONResponse:
+        params = dict(request.query_params)
+        try:
+            return JSONResponse(await run_in_threadpool(self._read_page, table, params))
+        except QueryError as exc:
+            return error(400, str(exc))
+
+    def _read_page(self, table: Table, params: dict[str, str]) -> dict[str, Any]:
+        with self.store.reader() as conn:
+            return page(conn, table, params)
+
+    async def health(self, request: Request) -> JSONResponse:
+        try:
+            counts = await run_in_threadpool(self._read_totals)
+        except sqlite3.Error as exc:
+            return error(503, f"database unavailable: {exc}", ok=False)
+        return JSONResponse(
+            {
+                "ok": True,
+                "db": str(self.store.path),
+                "counts": counts,
+                "queue": {
+                    "depth": self.writer.depth,
+                    "pending": self.writer.pending,
+                    "capacity": self.writer.capacity,
+                },
+            }
+        )
+
+    def _read_totals(self) -> dict[str, int]:
+        with self.store.reader() as conn:
+            return totals(conn)

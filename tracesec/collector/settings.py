@@ -1,0 +1,38 @@
+"""The collector's settings and where they come from when not given: kept free of the web stack so
+``tracesec --help`` works without the collector extra installed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+API_KEYS_VARIABLE = "TRACESEC_COLLECTOR_API_KEYS"
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    db_path: Path
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+    max_body_bytes: int = 16 * 1024 * 1024
+    queue_size: int = 64
+    retry_after_seconds: int = 1
+
+
+def default_db_path() -> Path:
+    """Where the database lives unless --db says otherwise: the user's data folder, so the collector
+    finds its data again whatever folder it is started from."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "tracesec" / "collector.sqlite"
+
+
+def api_keys_from_env(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    environ = os.environ if environ is None else environ
+    return frozenset(key.strip() for key in environ.get(API_KEYS_VARIABLE, "").split(",") if key.strip())

@@ -1,0 +1,252 @@
+"""The collector's SQLite database: one file in WAL mode, written through one connection only (the
+writer thread, see writer.py) and read through short-lived read-only connections, so queries never wait
+for ingest and ingest never waits for queries.
+
+Besides spans and events, every batch's sketches and inventory records are kept as JSON rows per
+service and instance, and each instance's resource is remembered: the analysis features (API inventory,
+actors, incidents, dashboard) read those later without a change of the ingest path.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_BUSY_TIMEOUT_MS = 5000
+
+# One script per schema version; PRAGMA user_version records how many have been applied.
+_MIGRATIONS = (
+    """
+    CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY,
+        received_at_unix_nano INTEGER NOT NULL,
+        sent_at_unix_nano INTEGER,
+        service TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        span_count INTEGER NOT NULL,
+        event_count INTEGER NOT NULL,
+        metrics TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE instances (
+        service TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        first_seen_unix_nano INTEGER NOT NULL,
+        last_seen_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (service, instance_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE spans (
+        id INTEGER PRIMARY KEY,
+        service TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_span_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start_time_unix_nano INTEGER NOT NULL,
+        end_time_unix_nano INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        status_message TEXT,
+        route TEXT,
+        attributes TEXT NOT NULL
+    );
+    CREATE INDEX spans_by_time ON spans (start_time_unix_nano);
+    CREATE INDEX spans_by_service ON spans (service, start_time_unix_nano);
+    CREATE INDEX spans_by_route ON spans (route, start_time_unix_nano);
+    CREATE INDEX spans_by_trace ON spans (trace_id);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        service TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        blocked INTEGER NOT NULL,
+        time_unix_nano INTEGER NOT NULL,
+        trace_id TEXT,
+        span_id TEXT,
+        attributes TEXT NOT NULL
+    );
+    CREATE INDEX events_by_time ON events (time_unix_nano);
+    CREATE INDEX events_by_service ON events (service, time_unix_nano);
+    CREATE INDEX events_by_type ON events (type, time_unix_nano);
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        section TEXT NOT NULL,
+        service TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        received_at_unix_nano INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX records_by_source ON records (section, service, instance_id);
+    """,
+)
+_RECORD_SECTIONS = ("sketches", "inventory")
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class StoreError(Exception):
+    """The database cannot be opened or has a schema this collector does not know."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What one write did: a duplicate batch_id is acknowledged but nothing is written again."""
+
+    spans: int
+    events: int
+    duplicate: bool
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path.expanduser().resolve()
+
+    def initialise(self) -> None:
+        """Create the file and its folder on first start and bring the schema up to date."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self.writer_connection()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        try:
+            _migrate(conn, self.path)
+        finally:
+            conn.close()
+
+    def writer_connection(self) -> sqlite3.Connection:
+        """The one connection that writes; autocommit mode, transactions are explicit."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path.as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            yield conn
+        finally:
+            conn.close()
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > len(_MIGRATIONS):
+        raise StoreError(
+            f"{path} has schema version {version}; this collector knows up to {len(_MIGRATIONS)}"
+        )
+    for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+        conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+def write_batch(conn: sqlite3.Connection, batch: dict[str, Any], received_ns: int) -> Stored:
+    """Store a validated batch in one transaction: all of it, or (for a batch_id already seen) none."""
+    resource = batch["resource"]
+    service = resource["service.name"]
+    instance = resource["service.instance.id"]
+    spans = batch.get("spans", ())
+    events = batch.get("events", ())
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        inserted = conn.execute(
+            "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                batch["batch_id"],
+                received_ns,
+                batch.get("sent_at_unix_nano"),
+                service,
+                instance,
+                len(spans),
+                len(events),
+                _dumps(batch["metrics"]) if "metrics" in batch else None,
+            ),
+        ).rowcount
+        if inserted:
+            _write_records(conn, batch, service, instance, received_ns)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return Stored(spans=len(spans), events=len(events), duplicate=not inserted)
+
+
+def _write_records(
+    conn: sqlite3.Connection, batch: dict[str, Any], service: str, instance: str, received_ns: int
+) -> None:
+    conn.execute(
+        "INSERT INTO instances VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, instance_id) DO UPDATE SET"
+        " resource = excluded.resource, last_seen_unix_nano = excluded.last_seen_unix_nano",
+        (service, instance, _dumps(batch["resource"]), received_ns, received_ns),
+    )
+    conn.executemany(
+        "INSERT INTO spans (service, instance_id, trace_id, span_id, parent_span_id, name, kind,"
+        " start_time_unix_nano, end_time_unix_nano, status, status_message, route, attributes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                service,
+                instance,
+                span["trace_id"],
+                span["span_id"],
+                span["parent_span_id"],
+                span["name"],
+                span["kind"],
+                span["start_time_unix_nano"],
+                span["end_time_unix_nano"],
+                span["status"],
+                span["status_message"],
+                _text_or_none(span["attributes"].get("http.route")),
+                _dumps(span["attributes"]),
+            )
+            for span in batch.get("spans", ())
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO events (service, instance_id, event_id, type, severity, blocked, time_unix_nano,"
+        " trace_id, span_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                service,
+                instance,
+                event["event_id"],
+                event["type"],
+                event["severity"],
+                event["blocked"],
+                event["time_unix_nano"],
+                event["trace_id"],
+                event["span_id"],
+                _dumps(event["attributes"]),
+            )
+            for event in batch.get("events", ())
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO records (section, service, instance_id, received_at_unix_nano, body)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (section, service, instance, received_ns, _dumps(record))
+            for section in _RECORD_SECTIONS
+            for record in batch.get(section, ())
+        ],
+    )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def totals(conn: sqlite3.Connection) -> dict[str, int]:
+    """Counts for /v1/health, from the per-batch tallies so they stay cheap on a large database."""
+    batches, spans, events = conn.execute(
+        "SELECT count(*), coalesce(sum(span_count), 0), coalesce(sum(event_count), 0) FROM batches"
+    ).fetchone()
+    return {"batches": batches, "spans": spans, "events": events}
