@@ -1,7 +1,8 @@
 """The ingest queue: validated batches wait in a bounded queue for the one thread that writes them.
 
 One writer means concurrent senders never contend for SQLite's write lock; a bounded queue means
-overload is answered at once (429 with Retry-After) instead of piling batches up in memory.
+overload is answered at once (429 with Retry-After) instead of piling batches up in memory. Batches that
+queued up together are committed together, so the busier the collector, the cheaper each batch.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from tracesec.collector.store import Store, Stored, write_batch
+from tracesec.collector.store import Store, Stored, write_batches
 
 log = logging.getLogger("tracesec.collector")
 
 _Job = tuple[dict[str, Any], int, "Future[Stored]"]
+_GROUP_SPANS = 16_384  # spans written per transaction at most, when batches queue up
 
 
 class QueueFull(Exception):
@@ -42,7 +44,7 @@ class BatchWriter:
 
     @property
     def pending(self) -> int:
-        """Batches accepted but not yet committed: those waiting plus the one being written."""
+        """Batches accepted but not yet committed: those waiting plus those being written."""
         return self._jobs.unfinished_tasks
 
     def full(self) -> bool:
@@ -72,21 +74,47 @@ class BatchWriter:
     def _run(self) -> None:
         conn = self.store.writer_connection()
         try:
-            while (job := self._jobs.get()) is not None:
-                batch, received_ns, done = job
-                try:
-                    done.set_result(self._write(conn, batch, received_ns))
-                except sqlite3.Error as exc:
-                    log.warning("tracesec collector: batch %s not stored: %s", batch["batch_id"], exc)
-                    done.set_exception(StoreUnavailable(f"database unavailable: {exc}"))
-                except Exception as exc:  # a bug must fail this request, not stop the writer
-                    log.exception("tracesec collector: batch %s not stored", batch["batch_id"])
-                    done.set_exception(exc)
+            stopping = False
+            while not stopping:
+                group, stopping = self._next_group()
+                if group:
+                    self._write(conn, group)
         finally:
             conn.close()
 
-    def _write(self, conn: sqlite3.Connection, batch: dict[str, Any], received_ns: int) -> Stored:
+    def _next_group(self) -> tuple[list[_Job], bool]:
+        """The next batch (waiting for one) plus those queued behind it, up to _GROUP_SPANS spans; and
+        whether stop() was called, in which case nothing queued before it is left behind."""
+        group: list[_Job] = []
+        spans = 0
+        job = self._jobs.get()
+        while job is not None:
+            group.append(job)
+            spans += len(job[0].get("spans", ()))
+            if spans >= _GROUP_SPANS:
+                return group, False
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return group, False
+        return group, True
+
+    def _write(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
         try:
-            return write_batch(conn, batch, received_ns)
-        finally:
+            stored = write_batches(conn, [(batch, received_ns) for batch, received_ns, _ in jobs])
+        except sqlite3.Error as exc:
+            log.warning("tracesec collector: %d batch(es) not stored: %s", len(jobs), exc)
+            self._settle(jobs, error=StoreUnavailable(f"database unavailable: {exc}"))
+        except Exception as exc:  # a bug must fail these requests, not stop the writer
+            log.exception("tracesec collector: %d batch(es) not stored", len(jobs))
+            self._settle(jobs, error=exc)
+        else:
+            for (_, _, done), result in zip(jobs, stored, strict=True):
+                done.set_result(result)
+            self._settle(jobs)
+
+    def _settle(self, jobs: list[_Job], error: Exception | None = None) -> None:
+        for _, _, done in jobs:
             self._jobs.task_done()
+            if error is not None:
+                done.set_exception(error)
