@@ -22,7 +22,14 @@ def patch_routing(module: ModuleType, patcher: Patcher) -> None:
     patcher.wrap(module.Mount, "handle", _mount_handle)
 
 
+def patch_fastapi_routing(module: ModuleType, patcher: Patcher) -> None:
+    """FastAPI's APIRoute.handle serves routes of included routers itself, without Route.handle."""
+    patcher.wrap(module.APIRoute, "handle", _api_route_handle)
+
+
 def _application_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    if len(args) != 3 or kwargs:
+        return wrapped(*args, **kwargs)  # e.g. uvicorn's factory probe app(): its TypeError, unchanged
     scope, receive, send = args
     return call_app(wrapped, scope, receive, send, "starlette")
 
@@ -33,6 +40,26 @@ def _route_handle(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -
         ctx.route = ctx.state.get(_PREFIX, "") + instance.path
         ctx.path_params = args[0].get("path_params") if args else None
     return wrapped(*args, **kwargs)
+
+
+def _api_route_handle(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    ctx = current()
+    if ctx is not None:
+        scope = args[0] if args else {}
+        path = instance.path
+        effective = _fastapi_effective_route(scope)
+        if getattr(effective, "original_route", None) is instance:
+            path = getattr(effective, "path", None) or path  # the path with include_router's prefix
+        ctx.route = ctx.state.get(_PREFIX, "") + path
+        ctx.path_params = scope.get("path_params")
+    return wrapped(*args, **kwargs)
+
+
+def _fastapi_effective_route(scope: Any) -> Any:
+    from fastapi import routing
+
+    lookup = getattr(routing, "_get_scope_effective_route_context", None)  # FastAPI >= 0.116
+    return lookup(scope) if lookup is not None else None
 
 
 def _mount_handle(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:

@@ -1,0 +1,1 @@
+"""Django example project: ``tests.support.apps.djangoproj.wsgi:application`` / ``.asgi:application``."""
