@@ -56,7 +56,7 @@ def default_service_name(argv: list[str] | None = None) -> str:
 class Agent:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._service_hint: str | None = None
+        self.service_hint: str | None = None
         self.exporter = Exporter(
             make_transport(config),
             service=self.service_name,
@@ -73,12 +73,12 @@ class Agent:
         return self.config.mode != "off"
 
     def service_name(self) -> str:
-        return self.config.service or self._service_hint or default_service_name()
+        return self.config.service or self.service_hint or default_service_name()
 
     def suggest_service_name(self, name: str) -> None:
         """Frameworks offer the app's name (Flask's import name, Django's project); the first one wins."""
-        if self._service_hint is None and name:
-            self._service_hint = name
+        if self.service_hint is None and name:
+            self.service_hint = name
 
     def enqueue(self, item: Exportable) -> None:
         self.exporter.enqueue(item)

@@ -26,7 +26,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 def start_context(scope: Scope, framework: str) -> RequestContext | None:
     """A context for this HTTP request, or None when tracesec is off or the request is already traced."""
-    agent = serving_agent()
+    agent = serving_agent(scope)
     if agent is None:
         return None
     raw_headers = scope.get("headers") or ()
@@ -51,6 +51,7 @@ def start_context(scope: Scope, framework: str) -> RequestContext | None:
         ScopeHeaders(raw_headers),
         client[0] or "",
         client[1],
+        raw=scope,
     )
     span.ctx = ctx
     if agent.config.capture_bodies and is_textual(content_type):
@@ -166,7 +167,8 @@ async def call_app(app: ASGIApp, scope: Scope, receive: Receive, send: Send, fra
     token = _current.set(ctx)
     exchange = _Exchange(ctx, receive, send)
     try:
-        run_request_hooks(HOOKS.request_start, ctx, "request_start")
+        if HOOKS.request_start:
+            run_request_hooks(HOOKS.request_start, ctx, "request_start")
         await app(scope, exchange.receive, exchange.send)
         if ctx.blocked is not None and not exchange.finished:
             await _answer_blocked(exchange)

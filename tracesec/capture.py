@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from tracesec.failsafe import note_internal_error
 from tracesec.redaction import (
     redact_header,
     redact_json_body,
@@ -85,22 +86,32 @@ class BodyTee:
             ctx.request_body_truncated = True
         return data
 
+    def _kept(self, data: Any) -> Any:
+        """``data`` as read, after keeping its first bytes; a failure to keep them stays inside."""
+        try:
+            self._keep(data)
+        except Exception as exc:
+            note_internal_error("capture.request_body", exc)
+        return data
+
     def _guard(self, exc: BaseException) -> None:
         self._ctx.request_body_error = f"{type(exc).__name__}: {exc}"[:200]
 
     def read(self, *size: int | None) -> bytes:
         try:
-            return self._keep(self._stream.read(*size))
+            data = self._stream.read(*size)
         except Exception as exc:
             self._guard(exc)
             raise
+        return self._kept(data)  # type: ignore[no-any-return]
 
     def readline(self, *size: int | None) -> bytes:
         try:
-            return self._keep(self._stream.readline(*size))
+            data = self._stream.readline(*size)
         except Exception as exc:
             self._guard(exc)
             raise
+        return self._kept(data)  # type: ignore[no-any-return]
 
     def readinto(self, buffer: Any) -> int:
         """Werkzeug reads through readinto when the stream offers it; streams without one get read()."""
@@ -115,15 +126,15 @@ class BodyTee:
             self._guard(exc)
             raise
         if count:
-            self._keep(memoryview(buffer)[:count])
+            self._kept(memoryview(buffer)[:count])
         return count
 
     def readlines(self, hint: int = -1) -> list[bytes]:
-        return [self._keep(line) for line in self._stream.readlines(hint)]
+        return [self._kept(line) for line in self._stream.readlines(hint)]
 
     def __iter__(self) -> Iterator[bytes]:
         for line in self._stream:
-            yield self._keep(line)
+            yield self._kept(line)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -176,9 +187,7 @@ class ServerSpan(Span):
 
     __slots__ = ("ctx",)
 
-    def __init__(self, name: str, trace_id: int, parent_id: int | None) -> None:
-        super().__init__(name, "server", trace_id, parent_id)
-        self.ctx: RequestContext | None = None
+    ctx: RequestContext | None  # set right after construction by the request-path core
 
     def wire_attributes(self) -> dict[str, Any]:
         ctx = self.ctx
@@ -201,8 +210,8 @@ def server_attributes(ctx: RequestContext) -> dict[str, Any]:
         "network.peer.address": ctx.peer_ip,
         "tracesec.framework": ctx.framework,
     }
-    if ctx.peer_port is not None:
-        attributes["network.peer.port"] = ctx.peer_port
+    if ctx.peer_port is not None and str(ctx.peer_port).isdigit():
+        attributes["network.peer.port"] = int(ctx.peer_port)
     if ctx.query_string:
         attributes["url.query"] = redact_query(to_text(ctx.query_string), extra)
     if ctx.route is not None:

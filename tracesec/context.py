@@ -111,6 +111,7 @@ class RequestContext:
         "peer_ip",
         "peer_port",
         "query_string",
+        "raw",
         "request_body",
         "request_body_error",
         "request_body_size",
@@ -139,9 +140,12 @@ class RequestContext:
         query_string: str,
         headers: Headers,
         peer_ip: str,
-        peer_port: int | None,
+        peer_port: int | str | None,
+        *,
+        raw: Any = None,
     ) -> None:
         self.config = config
+        self.raw = raw  # the server's own request object (WSGI environ / ASGI scope): its identity
         self.span = span
         self.framework = framework
         self.method = method

@@ -81,7 +81,7 @@ class Span:
         self.kind = kind
         self.trace_id = trace_id
         self.parent_id = parent_id
-        self.span_id = new_span_id()
+        self.span_id = random.getrandbits(64) or 1
         self.attributes: dict[str, Any] = {} if attributes is None else attributes
         self.start_ns = time.time_ns()
         self.end_ns = 0

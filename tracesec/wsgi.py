@@ -8,12 +8,13 @@ or a request-start check) becomes the contract's 403, whatever the framework mad
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from typing import Any
 
 from tracesec.capture import BodyTee, is_textual, keep_response_chunk
 from tracesec.context import EnvironHeaders, RequestContext, _current
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, blocked_body
-from tracesec.failsafe import guarded, note_internal_error
+from tracesec.failsafe import note_internal_error
 from tracesec.hooks import HOOKS, run_request_hooks
 from tracesec.serving import finish_request, open_server_span, serving_agent
 
@@ -23,16 +24,17 @@ StartResponse = Callable[..., Any]
 _BLOCKED_STATUS_LINE = f"{BLOCKED_STATUS} Forbidden"
 
 
-def start_context(environ: dict[str, Any], framework: str) -> RequestContext | None:
-    """A context for this request, or None when tracesec is off or this request is already traced."""
-    agent = serving_agent()
+def start_context(environ: dict[str, Any], framework: str, identity: Any = None) -> RequestContext | None:
+    """A context for this request, or None when tracesec is off or this request is already traced.
+    ``identity`` is the server's request object when it is not ``environ`` itself (Django under ASGI)."""
+    raw = environ if identity is None else identity
+    agent = serving_agent(raw)
     if agent is None:
         return None
     config = agent.config
     headers = EnvironHeaders(environ)
     method = environ.get("REQUEST_METHOD", "GET")
     span = open_server_span(method, environ.get("HTTP_TRACEPARENT"))
-    port = environ.get("REMOTE_PORT")
     ctx = RequestContext(
         config,
         span,
@@ -44,11 +46,17 @@ def start_context(environ: dict[str, Any], framework: str) -> RequestContext | N
         environ.get("QUERY_STRING", ""),
         headers,
         environ.get("REMOTE_ADDR", ""),
-        int(port) if port and str(port).isdigit() else None,
+        environ.get("REMOTE_PORT"),
+        raw=raw,
     )
     span.ctx = ctx
-    if config.capture_bodies and is_textual(environ.get("CONTENT_TYPE")) and "wsgi.input" in environ:
+    content_type = environ.get("CONTENT_TYPE")
+    if content_type and config.capture_bodies and is_textual(content_type) and "wsgi.input" in environ:
         environ["wsgi.input"] = BodyTee(environ["wsgi.input"], ctx, config.max_body_bytes)
+    else:  # a body not worth keeping is still counted: its declared size, as OpenTelemetry defines it
+        length = environ.get("CONTENT_LENGTH")
+        if length and length.isdigit():
+            ctx.request_body_size = int(length)
     return ctx
 
 
@@ -79,52 +87,52 @@ def call_app(
     if ctx is None:
         return app(environ, start_response)
 
+    exchange = _Exchange(ctx, start_response)
     token = _current.set(ctx)
-    starter = _ResponseStarter(ctx, start_response)
     try:
-        run_request_hooks(HOOKS.request_start, ctx, "request_start")
-        result = app(environ, starter)
+        if HOOKS.request_start:
+            run_request_hooks(HOOKS.request_start, ctx, "request_start")
+        result = app(environ, exchange)
     except Blocked as blocked:
         ctx.blocked = blocked.event
-        response: Iterable[bytes] = starter.start_blocked()
-        finish_request(ctx)
-        return response
+        return exchange.answer_blocked()
     except BaseException as exc:
         if ctx.blocked is not None:
-            response = starter.start_blocked()
-            finish_request(ctx)
-            return response
+            return exchange.answer_blocked()
         ctx.span.record_exception(exc)
         ctx.status_code = ctx.status_code or 500
-        guarded("wsgi.finish", finish_request, ctx)
+        exchange.close()
         raise
     finally:
         _current.reset(token)
     if ctx.blocked is not None:
         _close(result)
-        response = starter.start_blocked()
-        finish_request(ctx)
-        return response
+        return exchange.answer_blocked()
     file_wrapper = environ.get("wsgi.file_wrapper")
     if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
         ctx.response_body = None
-        guarded("wsgi.finish", finish_request, ctx)
+        exchange.close()
         return result  # keep the server's sendfile path; its size is not counted
-    return ResponseStream(result, ctx, starter)
+    exchange.result = result
+    return exchange
 
 
-class _ResponseStarter:
-    """The start_response the app sees: records status and headers, holds them back when blocked."""
+class _Exchange:
+    """One request's two WSGI halves: the start_response the app calls (recording status and headers,
+    holding them back when blocked) and the iterable the server consumes (the app's chunks, passed on one
+    by one, never buffered). The span finishes when the body is exhausted or closed, whichever is first."""
 
-    __slots__ = ("_ctx", "_start_response", "sent")
+    __slots__ = ("_finished", "_start_response", "ctx", "result", "sent")
 
     def __init__(self, ctx: RequestContext, start_response: StartResponse) -> None:
-        self._ctx = ctx
+        self.ctx = ctx
         self._start_response = start_response
+        self.result: Iterable[bytes] = ()
         self.sent = False
+        self._finished = False
 
     def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        ctx = self._ctx
+        ctx = self.ctx
         try:
             ctx.status_code = int(status[:3])
             ctx.response_headers = headers
@@ -141,9 +149,58 @@ class _ResponseStarter:
         self.sent = True
         return self._start_response(status, headers, exc_info)
 
-    def start_blocked(self) -> list[bytes]:
+    def answer_blocked(self) -> list[bytes]:
+        """The 403 now; the request is finished and its context released."""
+        response = self._start_blocked()
+        self.close()
+        return response
+
+    def _start_blocked(self) -> list[bytes]:
         replace, self.sent = self.sent, True
-        return blocked_response(self._ctx, self._start_response, replace)
+        return blocked_response(self.ctx, self._start_response, replace)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks()
+
+    def _chunks(self) -> Iterator[bytes]:
+        ctx = self.ctx
+        # Set once for the generator's life (app code may run while chunks are produced), not per chunk.
+        token = _current.set(ctx)
+        cap = ctx.config.max_body_bytes
+        try:
+            for chunk in self.result:
+                try:
+                    keep_response_chunk(ctx, chunk, cap)
+                except Exception as exc:
+                    note_internal_error("wsgi.response_chunk", exc)
+                yield chunk
+        except Blocked as blocked:
+            ctx.blocked = blocked.event
+            if not self.sent:
+                yield from self._start_blocked()
+            # else the headers are out: the stream ends here and the event says why
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):
+                ctx.span.record_exception(exc)
+            raise
+        finally:
+            with suppress(ValueError):  # finalised from another context than the one that iterated
+                _current.reset(token)
+        self._finish()  # also when a non-compliant server never calls close()
+
+    def close(self) -> None:
+        try:
+            _close(self.result)
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        if not self._finished:
+            self._finished = True
+            try:
+                finish_request(self.ctx)
+            except Exception as exc:
+                note_internal_error("wsgi.finish", exc)
 
 
 def _discard(_data: bytes) -> None:
@@ -154,61 +211,6 @@ def _close(result: Iterable[bytes]) -> None:
     close = getattr(result, "close", None)
     if close is not None:
         close()
-
-
-class ResponseStream:
-    """The app's response iterable, passed through chunk by chunk (never buffered). Iteration runs in the
-    request's context, so a generator that reaches a sink is still checked; close() finishes the span."""
-
-    __slots__ = ("_ctx", "_finished", "_iterator", "_result", "_starter")
-
-    def __init__(self, result: Iterable[bytes], ctx: RequestContext, starter: _ResponseStarter) -> None:
-        self._result = result
-        self._ctx = ctx
-        self._starter = starter
-        self._iterator: Iterator[bytes] | None = None
-        self._finished = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        ctx = self._ctx
-        token = _current.set(ctx)
-        try:
-            if self._iterator is None:
-                self._iterator = iter(self._result)
-            chunk = next(self._iterator)
-        except StopIteration:
-            self._finish()  # also when a non-compliant server never calls close()
-            raise
-        except Blocked as blocked:
-            ctx.blocked = blocked.event
-            if self._starter.sent:
-                raise StopIteration from None  # headers are out: end the stream; the event says why
-            self._iterator = iter(self._starter.start_blocked())
-            return next(self._iterator)
-        except BaseException as exc:
-            ctx.span.record_exception(exc)
-            raise
-        finally:
-            _current.reset(token)
-        try:
-            keep_response_chunk(ctx, chunk, ctx.config.max_body_bytes)
-        except Exception as exc:
-            note_internal_error("wsgi.response_chunk", exc)
-        return chunk
-
-    def close(self) -> None:
-        try:
-            _close(self._result)
-        finally:
-            self._finish()
-
-    def _finish(self) -> None:
-        if not self._finished:
-            self._finished = True
-            guarded("wsgi.finish", finish_request, self._ctx)
 
 
 class TracesecMiddleware:

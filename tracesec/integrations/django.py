@@ -33,19 +33,24 @@ def patch_route_resolution(module: ModuleType, patcher: Patcher) -> None:
 
 def _suggest_project_name() -> None:
     agent = agent_module._agent
-    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
-    if agent is not None and settings_module:
-        agent.suggest_service_name(settings_module.split(".", 1)[0])
+    if agent is not None and agent.service_hint is None:
+        settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
+        if settings_module:
+            agent.suggest_service_name(settings_module.split(".", 1)[0])
 
 
 def _wsgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     _suggest_project_name()
+    if len(args) != 2 or kwargs:
+        return wrapped(*args, **kwargs)  # not the WSGI calling convention: its own error, unchanged
     environ, start_response = args
     return wsgi.call_app(wrapped, environ, start_response, "django")
 
 
 def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     _suggest_project_name()
+    if len(args) != 3 or kwargs:
+        return wrapped(*args, **kwargs)  # e.g. uvicorn's factory probe app(): its TypeError, unchanged
     scope, receive, send = args
     return asgi.call_app(wrapped, scope, receive, send, "django")
 
@@ -122,7 +127,7 @@ class TracesecMiddleware:
     @staticmethod
     def _start(request: Any) -> RequestContext | None:
         try:
-            ctx = wsgi.start_context(request.META, "django")
+            ctx = wsgi.start_context(request.META, "django", getattr(request, "scope", None))
         except Exception as exc:
             note_internal_error("django.start", exc)
             return None

@@ -1,5 +1,6 @@
 """Flask: every ``Flask.wsgi_app`` call goes through the WSGI core (so a ProxyFix the user wraps around it
-has already fixed the environ), and ``dispatch_request`` names the matched route template."""
+has already fixed the environ), and URL matching names the route template. Matching is hooked rather than
+dispatch, because there the rule sits on the request object itself, with no context-local lookups."""
 
 from __future__ import annotations
 
@@ -7,37 +8,33 @@ from types import ModuleType
 from typing import Any
 
 from tracesec import agent as agent_module
-from tracesec.context import current
+from tracesec.context import _current
 from tracesec.patching import Args, Kwargs, Patcher, Wrapped
 from tracesec.wsgi import call_app
 
 
 def patch(module: ModuleType, patcher: Patcher) -> None:
     patcher.wrap(module.Flask, "wsgi_app", _wsgi_app)
-    patcher.wrap(module.Flask, "dispatch_request", _dispatch_request)
+    patcher.wrap(module.ctx.RequestContext, "match_request", _match_request)
 
 
 def _wsgi_app(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     agent = agent_module._agent
-    if agent is not None:
+    if agent is not None and agent.service_hint is None:
         agent.suggest_service_name(getattr(instance, "import_name", ""))
-    environ, start_response = _wsgi_arguments(args, kwargs)
+    if kwargs:
+        return wrapped(*args, **kwargs)  # not the WSGI calling convention: leave it alone
+    environ, start_response = args
     return call_app(wrapped, environ, start_response, "flask")
 
 
-def _wsgi_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    if len(args) == 2:
-        return args[0], args[1]
-    return kwargs.get("environ", args[0] if args else None), kwargs.get("start_response")
-
-
-def _dispatch_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-    ctx = current()
+def _match_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    result = wrapped(*args, **kwargs)
+    ctx = _current.get()
     if ctx is not None:
-        from flask import request
-
+        request = instance.request
         rule = request.url_rule
         if rule is not None:
             ctx.route = rule.rule
             ctx.path_params = request.view_args
-    return wrapped(*args, **kwargs)
+    return result
