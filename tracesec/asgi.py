@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from tracesec.capture import is_textual, keep_response_chunk
-from tracesec.context import RequestContext, ScopeHeaders, _current
+from tracesec.context import RequestContext, ScopeHeaders, _current, wsgi_string
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, SecurityEvent, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
 from tracesec.hooks import HOOKS, run_request_hooks
@@ -46,7 +46,7 @@ def start_context(scope: Scope, framework: str) -> RequestContext | None:
         method,
         scope.get("scheme", "http"),
         "",
-        scope.get("path", ""),
+        wsgi_string(scope.get("path", "")),
         scope.get("query_string", b"").decode("latin-1"),
         ScopeHeaders(raw_headers),
         client[0] or "",

@@ -194,6 +194,12 @@ class RequestContext:
         return None
 
 
+def wsgi_string(text: str) -> str:
+    """A decoded path in the WSGI convention (latin-1 code points of the raw UTF-8 bytes), so every core
+    stores paths alike; ASCII, the common case, is already in that form."""
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
 def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 

@@ -90,7 +90,7 @@ class Framework:
 
 FRAMEWORKS = [
     Framework("flask", "wsgi", "/users/<int:uid>", "flask", "wsgi"),
-    Framework("starlette", "asgi", "/users/{uid:int}", "starlette", "asgi"),
+    Framework("starlette", "asgi", "/users/{uid}", "starlette", "asgi"),
     Framework("django-wsgi", "wsgi", "/users/<int:uid>", "django", "django"),
     Framework("django-asgi", "asgi", "/users/<int:uid>", "django", "django"),
 ]

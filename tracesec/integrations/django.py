@@ -11,7 +11,7 @@ from typing import Any
 from tracesec import agent as agent_module
 from tracesec import asgi, wsgi
 from tracesec.capture import is_textual, keep_response_chunk
-from tracesec.context import RequestContext, _current, current
+from tracesec.context import RequestContext, _current, current, wsgi_string
 from tracesec.events import BLOCKED_STATUS, Blocked, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
 from tracesec.hooks import HOOKS, run_request_hooks
@@ -29,6 +29,19 @@ def patch_asgi_handler(module: ModuleType, patcher: Patcher) -> None:
 
 def patch_route_resolution(module: ModuleType, patcher: Patcher) -> None:
     patcher.wrap(module.BaseHandler, "resolve_request", _resolve_request)
+
+
+def patch_exceptions(module: ModuleType, patcher: Patcher) -> None:
+    """Django answers a view's exception with its own 500 before the core sees it: record it here."""
+    patcher.wrap(module, "response_for_exception", _response_for_exception)
+
+
+def _response_for_exception(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    ctx = current()
+    exception = args[1] if len(args) > 1 else kwargs.get("exc")
+    if ctx is not None and isinstance(exception, BaseException):
+        ctx.span.record_exception(exception)
+    return wrapped(*args, **kwargs)
 
 
 def _suggest_project_name() -> None:
@@ -59,11 +72,15 @@ def _resolve_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs
     match = wrapped(*args, **kwargs)
     ctx = current()
     if ctx is not None:
-        route = getattr(match, "route", None)
-        if route is not None:
-            ctx.route = "/" + route.lstrip("^/")
-        ctx.path_params = getattr(match, "kwargs", None)
+        _name_route(ctx, match)
     return match
+
+
+def _name_route(ctx: RequestContext, match: Any) -> None:
+    route = getattr(match, "route", None)
+    if route is not None:
+        ctx.route = "/" + route.lstrip("^/")
+    ctx.path_params = getattr(match, "kwargs", None)
 
 
 class TracesecMiddleware:
@@ -132,7 +149,7 @@ class TracesecMiddleware:
             note_internal_error("django.start", exc)
             return None
         if ctx is not None:
-            ctx.path = request.path
+            ctx.path = wsgi_string(request.path)
         return ctx
 
     @staticmethod
@@ -155,6 +172,8 @@ def _record_response(ctx: RequestContext, request: Any, response: Any) -> None:
     """Status, headers and (for non-streaming textual responses) the first bytes of both bodies."""
     cap = ctx.config.max_body_bytes
     ctx.status_code = response.status_code
+    if ctx.route is None and getattr(request, "resolver_match", None) is not None:
+        _name_route(ctx, request.resolver_match)
     ctx.response_headers = list(response.items())
     body = getattr(request, "_body", None)  # set once the view read request.body or request.POST
     if isinstance(body, bytes) and ctx.config.capture_bodies and is_textual(ctx.headers.get("content-type")):

@@ -16,6 +16,7 @@ from tracesec.wsgi import call_app
 def patch(module: ModuleType, patcher: Patcher) -> None:
     patcher.wrap(module.Flask, "wsgi_app", _wsgi_app)
     patcher.wrap(module.ctx.RequestContext, "match_request", _match_request)
+    patcher.wrap(module.Flask, "handle_exception", _handle_exception)
 
 
 def _wsgi_app(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
@@ -38,3 +39,12 @@ def _match_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) 
             ctx.route = rule.rule
             ctx.path_params = request.view_args
     return result
+
+
+def _handle_exception(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    """Flask turns an unhandled view exception into its own 500 before the core sees it: record it."""
+    ctx = _current.get()
+    exception = args[0] if args else kwargs.get("e")
+    if ctx is not None and isinstance(exception, BaseException):
+        ctx.span.record_exception(exception)
+    return wrapped(*args, **kwargs)

@@ -27,6 +27,11 @@ def patch_fastapi_routing(module: ModuleType, patcher: Patcher) -> None:
     patcher.wrap(module.APIRoute, "handle", _api_route_handle)
 
 
+def _template(route: Any) -> str:
+    """The route as OpenTelemetry names it: ``/users/{uid}``, without Starlette's ``:int`` converters."""
+    return str(getattr(route, "path_format", None) or getattr(route, "path", ""))
+
+
 def _application_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     if len(args) != 3 or kwargs:
         return wrapped(*args, **kwargs)  # e.g. uvicorn's factory probe app(): its TypeError, unchanged
@@ -37,7 +42,7 @@ def _application_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwarg
 def _route_handle(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     ctx = current()
     if ctx is not None:
-        ctx.route = ctx.state.get(_PREFIX, "") + instance.path
+        ctx.route = ctx.state.get(_PREFIX, "") + _template(instance)
         ctx.path_params = args[0].get("path_params") if args else None
     return wrapped(*args, **kwargs)
 
@@ -46,10 +51,10 @@ def _api_route_handle(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwarg
     ctx = current()
     if ctx is not None:
         scope = args[0] if args else {}
-        path = instance.path
+        path = _template(instance)
         effective = _fastapi_effective_route(scope)
         if getattr(effective, "original_route", None) is instance:
-            path = getattr(effective, "path", None) or path  # the path with include_router's prefix
+            path = _template(effective) or path  # the path with include_router's prefix
         ctx.route = ctx.state.get(_PREFIX, "") + path
         ctx.path_params = scope.get("path_params")
     return wrapped(*args, **kwargs)
@@ -65,5 +70,6 @@ def _fastapi_effective_route(scope: Any) -> Any:
 def _mount_handle(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     ctx = current()
     if ctx is not None:
-        ctx.state[_PREFIX] = ctx.state.get(_PREFIX, "") + instance.path
+        # A Mount's path_format ends in the catch-all it hands on: /api/{path}
+        ctx.state[_PREFIX] = ctx.state.get(_PREFIX, "") + _template(instance).removesuffix("/{path}")
     return wrapped(*args, **kwargs)
