@@ -106,3 +106,17 @@ def test_health_reports_database_counts_and_queue(collector: CollectorProcess) -
     assert health["db"] == str(collector.db_path.resolve())
     assert health["counts"] == {"batches": 2, "spans": 8, "events": 1}
     assert health["queue"] == {"depth": 0, "pending": 0, "capacity": 64}
+
+
+def test_instances_with_their_latest_metrics(collector: CollectorProcess) -> None:
+    first = sample_batch(spans=1, instance_id="a")
+    later = sample_batch(spans=1, instance_id="a")
+    later["metrics"]["dropped"]["queue_full"] = 7
+    _store(collector, first, later, sample_batch(spans=1, service="billing", instance_id="b"))
+    (shop,) = get(collector, "/v1/instances", service="shop").json()["instances"]
+    assert shop["instance_id"] == "a"
+    assert shop["resource"] == later["resource"]
+    assert shop["metrics"]["dropped"] == {"queue_full": 7, "network": 0, "rejected": 0}
+    assert shop["first_seen_unix_nano"] <= shop["last_seen_unix_nano"]
+    everyone = get(collector, "/v1/instances").json()["instances"]
+    assert [i["service"] for i in everyone] == ["billing", "shop"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,9 +17,11 @@ from starlette.routing import Route
 
 from tracesec.collector.body import BodyError, read_body
 from tracesec.collector.query import EVENTS, SPANS, QueryError, Table, page
-from tracesec.collector.store import Store, totals
+from tracesec.collector.store import Store, instances, totals
 from tracesec.collector.validation import InvalidBatch, decode_batch
 from tracesec.collector.writer import BatchWriter, QueueFull, StoreUnavailable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class CollectorApi:
             Route("/v1/batches", self.ingest, methods=["POST"]),
             Route("/v1/spans", self.spans, methods=["GET"]),
             Route("/v1/events", self.events, methods=["GET"]),
+            Route("/v1/instances", self.instances, methods=["GET"]),
             Route("/v1/health", self.health, methods=["GET"]),
         ]
 
@@ -91,17 +95,22 @@ class CollectorApi:
     async def _page(self, table: Table, request: Request) -> JSONResponse:
         params = dict(request.query_params)
         try:
-            return JSONResponse(await run_in_threadpool(self._read_page, table, params))
+            return JSONResponse(await run_in_threadpool(self._read, page, table, params))
         except QueryError as exc:
             return error(400, str(exc))
 
-    def _read_page(self, table: Table, params: dict[str, str]) -> dict[str, Any]:
+    def _read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run ``query(connection, *args)`` on a read-only connection (in a worker thread)."""
         with self.store.reader() as conn:
-            return page(conn, table, params)
+            return query(conn, *args)
+
+    async def instances(self, request: Request) -> JSONResponse:
+        service = request.query_params.get("service")
+        return JSONResponse({"instances": await run_in_threadpool(self._read, instances, service)})
 
     async def health(self, request: Request) -> JSONResponse:
         try:
-            counts = await run_in_threadpool(self._read_totals)
+            counts = await run_in_threadpool(self._read, totals)
         except sqlite3.Error as exc:
             return error(503, f"database unavailable: {exc}", ok=False)
         return JSONResponse(
@@ -116,7 +125,3 @@ class CollectorApi:
                 },
             }
         )
-
-    def _read_totals(self) -> dict[str, int]:
-        with self.store.reader() as conn:
-            return totals(conn)

@@ -40,6 +40,7 @@ _MIGRATIONS = (
         service TEXT NOT NULL,
         instance_id TEXT NOT NULL,
         resource TEXT NOT NULL,
+        metrics TEXT,
         first_seen_unix_nano INTEGER NOT NULL,
         last_seen_unix_nano INTEGER NOT NULL,
         PRIMARY KEY (service, instance_id)
@@ -175,6 +176,7 @@ def _write_batch(conn: sqlite3.Connection, batch: dict[str, Any], received_ns: i
     instance = resource["service.instance.id"]
     spans = batch.get("spans", ())
     events = batch.get("events", ())
+    metrics = _dumps(batch["metrics"]) if "metrics" in batch else None
     inserted = conn.execute(
         "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -185,21 +187,27 @@ def _write_batch(conn: sqlite3.Connection, batch: dict[str, Any], received_ns: i
             instance,
             len(spans),
             len(events),
-            _dumps(batch["metrics"]) if "metrics" in batch else None,
+            metrics,
         ),
     ).rowcount
     if inserted:
-        _write_records(conn, batch, service, instance, received_ns)
+        _write_records(conn, batch, service, instance, metrics, received_ns)
     return Stored(spans=len(spans), events=len(events), duplicate=not inserted)
 
 
 def _write_records(
-    conn: sqlite3.Connection, batch: dict[str, Any], service: str, instance: str, received_ns: int
+    conn: sqlite3.Connection,
+    batch: dict[str, Any],
+    service: str,
+    instance: str,
+    metrics: str | None,
+    received_ns: int,
 ) -> None:
     conn.execute(
-        "INSERT INTO instances VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, instance_id) DO UPDATE SET"
-        " resource = excluded.resource, last_seen_unix_nano = excluded.last_seen_unix_nano",
-        (service, instance, _dumps(batch["resource"]), received_ns, received_ns),
+        "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service, instance_id) DO UPDATE SET"
+        " resource = excluded.resource, metrics = coalesce(excluded.metrics, metrics),"
+        " last_seen_unix_nano = excluded.last_seen_unix_nano",
+        (service, instance, _dumps(batch["resource"]), metrics, received_ns, received_ns),
     )
     conn.executemany(
         "INSERT INTO spans (service, instance_id, trace_id, span_id, parent_span_id, name, kind,"
@@ -256,6 +264,26 @@ def _write_records(
 
 def _text_or_none(value: Any) -> str | None:
     return value if type(value) is str else None
+
+
+def instances(conn: sqlite3.Connection, service: str | None) -> list[dict[str, Any]]:
+    """The agent processes seen (most recently heard from first), each with its latest self-metrics."""
+    rows = conn.execute(
+        "SELECT service, instance_id, resource, metrics, first_seen_unix_nano, last_seen_unix_nano"
+        " FROM instances WHERE ? IS NULL OR service = ? ORDER BY last_seen_unix_nano DESC LIMIT 1000",
+        (service, service),
+    ).fetchall()
+    return [
+        {
+            "service": service,
+            "instance_id": instance,
+            "resource": json.loads(resource),
+            "metrics": None if metrics is None else json.loads(metrics),
+            "first_seen_unix_nano": first_seen,
+            "last_seen_unix_nano": last_seen,
+        }
+        for service, instance, resource, metrics, first_seen, last_seen in rows
+    ]
 
 
 def totals(conn: sqlite3.Connection) -> dict[str, int]:
