@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tracesec.agent import Agent, install, uninstall
+from tracesec.agent import Agent, active, install, uninstall
 from tracesec.config import ConfigError
 from tracesec.context import current
 
@@ -29,3 +29,6 @@ def set_user(id: str | int, **attributes: Any) -> None:
             _log.warning("tracesec.set_user() called outside a request: ignored")
         return
     ctx.user = (str(id), dict(attributes))
+    agent = active()
+    if agent is not None and agent.products is not None:
+        agent.products.user_named(ctx)  # may raise Blocked: a denied user goes no further

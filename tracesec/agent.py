@@ -15,6 +15,7 @@ from tracesec.export.transport import Transport
 from tracesec.export.worker import Exportable, Exporter
 from tracesec.hooks import HOOKS
 from tracesec.patching import IntegrationManager
+from tracesec.products import Products
 
 log = logging.getLogger("tracesec")
 
@@ -67,6 +68,7 @@ class Agent:
             on_reply=self._on_reply,
         )
         self.integrations = IntegrationManager(config.disabled_integrations)
+        self.products: Products | None = None
 
     @property
     def enabled(self) -> bool:
@@ -87,6 +89,7 @@ class Agent:
         if not self.enabled:
             log.info("tracesec: mode=off, nothing is patched")
             return
+        self.products = Products(self)
         self.integrations.start()
 
     def stop(self) -> None:
@@ -95,7 +98,13 @@ class Agent:
         self.exporter.shutdown(self.config.shutdown_timeout)
 
     def _on_reply(self, reply: dict[str, Any]) -> None:
-        """Replies from the analysis service; products that act on them subscribe here."""
+        if self.products is not None:
+            self.products.apply_reply(reply)
+
+    def after_fork_in_child(self) -> None:
+        self.exporter.after_fork_in_child()
+        if self.products is not None:
+            self.products.after_fork_in_child()
 
 
 _lock = threading.RLock()
@@ -154,4 +163,4 @@ def _after_fork_in_child() -> None:
     _lock = threading.RLock()
     agent = _agent
     if agent is not None:
-        agent.exporter.after_fork_in_child()
+        agent.after_fork_in_child()

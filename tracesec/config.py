@@ -133,6 +133,31 @@ class Config:
     log_level: str = setting(
         "warning", _choice, ("debug", "info", "warning", "error"), "level of tracesec's own log"
     )
+    traceparent_allow_hosts: frozenset[str] = setting(
+        frozenset(), _names, doc="hosts sent a traceparent (example.com, *.example.com); empty: every host"
+    )
+    traceparent_deny_hosts: frozenset[str] = setting(
+        frozenset(), _names, doc="hosts never sent a traceparent (third parties that reject unknown headers)"
+    )
+    capture_db_parameters: bool = setting(False, _flag, doc="record SQL parameter values on database spans")
+    spans_outside_requests: bool = setting(
+        False, _flag, doc="record downstream-call spans made outside any request (scripts, jobs)"
+    )
+
+    behavior: bool = setting(True, _flag, doc="inline behaviour checks (rates, token sharing, scanners...)")
+    discovery: bool = setting(True, _flag, doc="learn the API inventory (endpoints, schemas, auth, labels)")
+    discovery_sample_first: int = setting(
+        20, _integer, (0, 100_000), "requests analysed in full per endpoint and status before sampling"
+    )
+    discovery_sample_every: int = setting(
+        50, _integer, (1, 1_000_000), "after that, one request in this many is analysed"
+    )
+    discovery_max_endpoints: int = setting(
+        1000, _integer, (1, 100_000), "distinct endpoints tracked per process; more are counted as dropped"
+    )
+    discovery_enums: bool = setting(
+        True, _flag, doc="document small closed sets of short tokens as enums (the only values shipped)"
+    )
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:

@@ -60,7 +60,7 @@ def test_console_transport_prints_readable_lines_on_stderr() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "status 200"
-    lines = [line for line in done.stderr.splitlines() if line.startswith("[tracesec]")]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("[tracesec] server")]
     assert len(lines) == 1, done.stderr
     assert "server GET /users/<int:uid> -> 200" in lines[0]
     assert "service=shop" in lines[0]

@@ -8,7 +8,7 @@ ones are parsed: the first ``sample_first`` per endpoint and status, then one in
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tracesec.discovery.exchange import observe_exchange
@@ -28,7 +28,7 @@ class Discovery:
 
     def __init__(
         self,
-        service: str | None = None,
+        service: str | Callable[[], str] | None = None,
         *,
         sample_first: int = 20,
         sample_every: int = 50,
@@ -73,7 +73,8 @@ class Discovery:
                 self._known.add(key)
             record = self._changed.get(key)
             if record is None:
-                service = self.service or ctx.config.service or UNKNOWN_SERVICE
+                named = self.service() if callable(self.service) else self.service
+                service = named or ctx.config.service or UNKNOWN_SERVICE
                 record = new_record(service, method, route, route_source, ctx.span.start_ns)
                 self._changed[key] = record
             record["calls"] += 1

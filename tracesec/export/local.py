@@ -54,7 +54,9 @@ class ConsoleTransport:
     def send(self, batch: dict[str, Any]) -> None:
         stream = self._stream or sys.stderr
         for record in records(batch):
-            stream.write(describe(record) + "\n")
+            line = describe(record)
+            if line:  # sketches are machine state: nothing to read
+                stream.write(line + "\n")
         stream.flush()
 
     def close(self) -> None:
@@ -74,4 +76,12 @@ def describe(record: dict[str, Any]) -> str:
         verdict = "BLOCKED" if record["blocked"] else "detected"
         route = record["attributes"].get("http.route", "")
         return f"[tracesec] EVENT  {record['type']} {verdict} severity={record['severity']} {route}".rstrip()
-    return f"[tracesec] {record['type']} {json.dumps(record, default=str)[:200]}"
+    if record["type"] == "inventory":
+        labels = sorted(
+            {*record.get("labels", {}).get("request", ()), *record.get("labels", {}).get("response", ())}
+        )
+        auth = ", ".join(sorted(record.get("auth", {}))) or "none"
+        sensitive = f" sensitive: {', '.join(labels)}" if labels else ""
+        calls = record.get("calls", 0)
+        return f"[tracesec] api    {record['method']} {record['route']} calls={calls} auth={auth}{sensitive}"
+    return ""

@@ -1,0 +1,65 @@
+"""The security products and how each subscribes to the hook bus.
+
+Integrations only raise facts (tracesec.hooks); the products here decide what they mean: behaviour checks
+run on the request thread at request start and end, discovery learns on the export worker, and both ship
+periodic state with the export batches.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tracesec.hooks import HOOKS
+
+if TYPE_CHECKING:
+    from tracesec.agent import Agent
+    from tracesec.behavior import BehaviorEngine
+    from tracesec.context import RequestContext
+    from tracesec.discovery import Discovery
+
+
+class Products:
+    """The products one agent runs (each None when turned off)."""
+
+    def __init__(self, agent: Agent) -> None:
+        config = agent.config
+        self.behavior: BehaviorEngine | None = None
+        self.discovery: Discovery | None = None
+        if config.behavior:
+            from tracesec.behavior import BehaviorEngine, BehaviorSettings
+
+            hash_key = (config.api_key or "tracesec").encode()
+            self.behavior = BehaviorEngine(
+                BehaviorSettings.from_config(config), emit=agent.enqueue, hash_key=hash_key
+            )
+            HOOKS.request_start.append(self.behavior.on_request_start)
+            HOOKS.request_end.append(self.behavior.on_request_end)
+            HOOKS.contributors.append(self.behavior.snapshot)
+        if config.discovery:
+            from tracesec.discovery import Discovery
+
+            self.discovery = Discovery(
+                agent.service_name,
+                sample_first=config.discovery_sample_first,
+                sample_every=config.discovery_sample_every,
+                max_endpoints=config.discovery_max_endpoints,
+                infer_enums=config.discovery_enums,
+            )
+            HOOKS.record_processors.append(self.discovery.process)
+            HOOKS.contributors.append(self.discovery.snapshot)
+
+    def user_named(self, ctx: RequestContext) -> None:
+        """The app called set_user: a deny-listed or blocked user is stopped right there."""
+        if self.behavior is not None:
+            self.behavior.check_user(ctx)
+
+    def apply_reply(self, reply: dict[str, Any]) -> None:
+        """The analysis service may answer a batch with actors to block."""
+        blocklist = reply.get("blocklist")
+        if self.behavior is not None and isinstance(blocklist, list) and blocklist:
+            self.behavior.apply_blocklist(blocklist)
+
+    def after_fork_in_child(self) -> None:
+        """A forked worker starts its counts afresh: the parent ships what it had counted."""
+        if self.behavior is not None:
+            self.behavior.reset()
