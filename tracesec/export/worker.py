@@ -106,9 +106,11 @@ class Exporter:
                 note_internal_error("export.worker", exc)
 
     def export_pending(self, deadline: float | None = None) -> None:
-        """Send everything queued now, batch by batch, plus the products' periodic contributions."""
+        """Send everything queued now, batch by batch, plus the products' periodic contributions. On any
+        thread (the exit flush runs on the main one) the export's own I/O is never instrumented."""
         with self._send_lock:
             self._idle.clear()
+            suppressed = _suppressed.set(True)
             try:
                 contributions = self._collect_contributions()
                 while self._queue or contributions:
@@ -118,6 +120,7 @@ class Exporter:
                     self._send(items, contributions)
                     contributions = {}
             finally:
+                _suppressed.reset(suppressed)
                 self._idle.set()
 
     def _drain(self, limit: int) -> list[Exportable]:
