@@ -79,7 +79,7 @@ class Agent:
 
     def suggest_service_name(self, name: str) -> None:
         """Frameworks offer the app's name (Flask's import name, Django's project); the first one wins."""
-        if self.service_hint is None and name:
+        if self.service_hint is None and name and name != "__main__":
             self.service_hint = name
 
     def enqueue(self, item: Exportable) -> None:

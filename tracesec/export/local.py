@@ -68,8 +68,9 @@ def describe(record: dict[str, Any]) -> str:
         attributes = record["attributes"]
         millis = (record["end_time_unix_nano"] - record["start_time_unix_nano"]) / 1e6
         status = attributes.get("http.response.status_code", record["status"])
+        outcome = "" if status == "unset" else f" -> {status}"
         return (
-            f"[tracesec] {record['kind']:<6} {record['name']} -> {status} {millis:.2f} ms "
+            f"[tracesec] {record['kind']:<6} {record['name']}{outcome} {millis:.2f} ms "
             f"trace={record['trace_id'][:8]} service={record['service']}"
         )
     if record["type"] == "event":
