@@ -6,12 +6,15 @@ import importlib
 import sys
 from pathlib import Path
 
+from benchmarks import readme
+
 
 def main() -> None:
     names = sys.argv[1:] or sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
     for name in names:
         module = importlib.import_module(f"benchmarks.{name.removesuffix('.py')}")
         module.main()
+    readme.main()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ class Row:
     baseline_us: float | None = None
     budget_us: float | None = None
     note: str = ""
+    unit: str = "us"
+    """What the figures measure: microseconds by default; e.g. "MB" for a memory row."""
 
     @property
     def added_us(self) -> float | None:
@@ -78,6 +80,7 @@ def row(
     baseline: list[float] | None = None,
     budget_us: float | None = None,
     note: str = "",
+    unit: str = "us",
 ) -> Row:
     ordered = sorted(figures)
     return Row(
@@ -87,6 +90,7 @@ def row(
         baseline_us=None if baseline is None else statistics.median(baseline),
         budget_us=budget_us,
         note=note,
+        unit=unit,
     )
 
 
