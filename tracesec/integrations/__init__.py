@@ -36,8 +36,10 @@ REGISTRY: tuple[Target, ...] = (
     Target("django", "django.core.handlers.wsgi", "tracesec.integrations.django:patch_wsgi_handler"),
     Target("django", "django.core.handlers.asgi", "tracesec.integrations.django:patch_asgi_handler"),
     Target("django", "django.core.handlers.base", "tracesec.integrations.django:patch_route_resolution"),
+    Target("django", "django.core.handlers.exception", "tracesec.integrations.django:patch_exceptions"),
     Target("starlette", "starlette.applications", "tracesec.integrations.starlette:patch_application"),
     Target("starlette", "starlette.routing", "tracesec.integrations.starlette:patch_routing"),
+    Target("starlette", "fastapi.routing", "tracesec.integrations.starlette:patch_fastapi_routing"),
 )
 
 
