@@ -74,6 +74,11 @@ def _names(raw: str, _meta: Any) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
+def _items(raw: str, _meta: Any) -> tuple[str, ...]:
+    """Comma-separated entries whose case matters (routes, JSON field paths)."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _networks(raw: str, _meta: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for part in raw.split(","):
@@ -142,6 +147,23 @@ class Config:
     capture_db_parameters: bool = setting(False, _flag, doc="record SQL parameter values on database spans")
     spans_outside_requests: bool = setting(
         False, _flag, doc="record downstream-call spans made outside any request (scripts, jobs)"
+    )
+
+    protect: bool = setting(True, _flag, doc="runtime protection at the sinks (SQL, shell, path, outbound)")
+    protect_allow_routes: tuple[str, ...] = setting(
+        (), _items, doc="routes never checked at the sinks: templates or paths, a trailing * matches a prefix"
+    )
+    protect_allow_inputs: tuple[str, ...] = setting(
+        (), _items, doc="inputs that may carry SQL, commands or paths (query.sql, body.items.*.template)"
+    )
+    protect_allow_hosts: frozenset[str] = setting(
+        frozenset(), _names, doc="hosts an input-chosen URL may reach although internal (an internal API)"
+    )
+    protect_max_inputs: int = setting(
+        1000, _integer, (1, 100_000), "user inputs kept per request for the sink checks; more are counted"
+    )
+    protect_events_per_minute: int = setting(
+        10, _integer, (1, 100_000), "events shipped per minute for one type, route, sink and input"
     )
 
     behavior: bool = setting(True, _flag, doc="inline behaviour checks (rates, token sharing, scanners...)")

@@ -1,8 +1,8 @@
 """The security products and how each subscribes to the hook bus.
 
-Integrations only raise facts (tracesec.hooks); the products here decide what they mean: behaviour checks
-run on the request thread at request start and end, discovery learns on the export worker, and both ship
-periodic state with the export batches.
+Integrations only raise facts (tracesec.hooks); the products here decide what they mean: protection checks
+the sinks as they are called, behaviour checks run on the request thread at request start and end,
+discovery learns on the export worker, and the last two ship periodic state with the export batches.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tracesec.behavior import BehaviorEngine
     from tracesec.context import RequestContext
     from tracesec.discovery import Discovery
+    from tracesec.protect.sinks import Protection
 
 
 class Products:
@@ -23,8 +24,14 @@ class Products:
 
     def __init__(self, agent: Agent) -> None:
         config = agent.config
+        self.protection: Protection | None = None
         self.behavior: BehaviorEngine | None = None
         self.discovery: Discovery | None = None
+        if config.protect:
+            from tracesec.protect.sinks import Protection
+
+            self.protection = Protection(config, emit=agent.enqueue)
+            self.protection.subscribe(HOOKS)
         if config.behavior:
             from tracesec.behavior import BehaviorEngine, BehaviorSettings
 
@@ -61,5 +68,7 @@ class Products:
 
     def after_fork_in_child(self) -> None:
         """A forked worker starts its counts afresh: the parent ships what it had counted."""
+        if self.protection is not None:
+            self.protection.after_fork_in_child()
         if self.behavior is not None:
             self.behavior.reset()

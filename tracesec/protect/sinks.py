@@ -1,0 +1,262 @@
+"""The protection product's sink checks: one subscriber per sink kind on the hook bus.
+
+Each check exits as early as it can: no request, no input, or no input inside the sink argument, and it
+returns after a few substring tests. Only an input found in the argument reaches a detector. The one
+check that runs without a request is the cloud metadata endpoint, which no app should reach by accident.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tracesec.protect.addresses import is_metadata_address, parse_host_address
+from tracesec.protect.decoding import decoded_forms
+from tracesec.protect.inputs import NO_INPUTS, UserInputs, extract_inputs
+from tracesec.protect.path import detect_path_traversal
+from tracesec.protect.ratelimit import EventLimiter
+from tracesec.protect.shell import detect_shell_injection, shell_command_from_argv
+from tracesec.protect.sqli import detect_sql_injection
+from tracesec.protect.ssrf import detect_ssrf
+from tracesec.protect.verdict import Emit, Finding, Verdict
+
+if TYPE_CHECKING:
+    from tracesec.config import Config
+    from tracesec.context import RequestContext
+    from tracesec.hooks import Hooks
+
+INPUTS_KEY = "protect.inputs"
+PATH_FORMS_KEY = "protect.path_forms"
+SSRF_REPORTED_KEY = "protect.ssrf_reported"
+METADATA_NAMES = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+)
+"""Names cloud SDKs use for the metadata service: reaching it by these is reported, never blocked."""
+_PROCESS_APIS = {"subprocess": "subprocess.Popen"}
+NAME_ONLY_OPERATIONS = frozenset({"os.path.realpath"})
+"""Path functions that compute a name and open nothing: the safe pattern resolves the user's path first
+and checks it stays in its folder, so these are not sinks."""
+_PATH_CHARACTERS = frozenset("./\\~%:\x00\uff0e\uff0f\uff3c\u2215")
+
+
+class Protection:
+    """Subscribes the four sink checks and turns their findings into verdicts."""
+
+    def __init__(self, config: Config, emit: Emit) -> None:
+        self.limiter = EventLimiter(config.protect_events_per_minute)
+        self.verdict = Verdict(block=config.mode == "block", limiter=self.limiter, emit=emit)
+        self.max_inputs = config.protect_max_inputs
+        self.allow_routes = config.protect_allow_routes
+        self.allow_inputs = config.protect_allow_inputs
+        self.allow_hosts = config.protect_allow_hosts
+        self.proxy_hosts = proxy_hosts()
+
+    def subscribe(self, hooks: Hooks) -> None:
+        hooks.add_sink_check("sql", self.check_sql)
+        hooks.add_sink_check("shell", self.check_shell)
+        hooks.add_sink_check("path", self.check_path)
+        hooks.add_sink_check("outbound", self.check_outbound)
+
+    def after_fork_in_child(self) -> None:
+        self.limiter.after_fork_in_child()
+
+    # -- inputs ---------------------------------------------------------------------------------------
+
+    def inputs(self, ctx: RequestContext) -> UserInputs:
+        """The request's inputs, extracted on the first sink check that needs them and kept for the rest."""
+        found: UserInputs | None = ctx.state.get(INPUTS_KEY)
+        if found is None:
+            found = (
+                NO_INPUTS
+                if self.route_allowed(ctx)
+                else extract_inputs(ctx, self.max_inputs, self.allow_inputs)
+            )
+            ctx.state[INPUTS_KEY] = found
+        return found
+
+    def route_allowed(self, ctx: RequestContext) -> bool:
+        """An allow-listed route (template or path; a trailing ``*`` matches a prefix) is never checked."""
+        for pattern in self.allow_routes:
+            if pattern.endswith("*"):
+                prefix = pattern[:-1]
+                if ctx.path.startswith(prefix) or (ctx.route or "").startswith(prefix):
+                    return True
+            elif pattern in (ctx.route, ctx.path):
+                return True
+        return False
+
+    # -- the four sinks -------------------------------------------------------------------------------
+
+    def check_sql(
+        self, ctx: RequestContext | None, kind: str, query: str, details: Mapping[str, Any]
+    ) -> None:
+        if ctx is None:
+            return
+        for path, value in self.inputs(ctx).structural:
+            if value in query and detect_sql_injection(query, value, details.get("dialect", "generic")):
+                system = details.get("system", "sql")
+                sink = details.get("api") or f"{system}.execute"
+                finding = Finding(
+                    "sql_injection", kind, sink, query, path, value, attributes={"db.system": system}
+                )
+                self.verdict.report(ctx, finding)
+                return
+
+    def check_shell(
+        self, ctx: RequestContext | None, kind: str, command: str, details: Mapping[str, Any]
+    ) -> None:
+        if ctx is None:
+            return
+        if not details.get("shell"):
+            argv = details.get("argv")
+            shell_command = shell_command_from_argv(argv) if argv else None
+            if shell_command is None:
+                return
+            command = shell_command
+        for path, value in self.inputs(ctx).structural:
+            if value in command and detect_shell_injection(command, value):
+                api = str(details.get("api", "subprocess"))
+                finding = Finding("shell_injection", kind, _PROCESS_APIS.get(api, api), command, path, value)
+                self.verdict.report(ctx, finding)
+                return
+
+    def check_path(
+        self, ctx: RequestContext | None, kind: str, path: str, details: Mapping[str, Any]
+    ) -> None:
+        if ctx is None or details.get("operation") in NAME_ONLY_OPERATIONS:
+            return
+        for input_path, value, forms in self._path_forms(ctx):
+            if any(form in path for form in forms) and detect_path_traversal(path, value):
+                operation = str(details.get("operation", "open"))
+                finding = Finding("path_traversal", kind, operation, path, input_path, value, severity="high")
+                self.verdict.report(ctx, finding)
+                return
+
+    def _path_forms(self, ctx: RequestContext) -> list[tuple[str, str, list[str]]]:
+        """Inputs that could name a path (a dot, slash, backslash, tilde, colon, percent, NUL or their
+        full-width look-alikes), each with the forms it decodes to, computed once per request."""
+        forms: list[tuple[str, str, list[str]]] | None = ctx.state.get(PATH_FORMS_KEY)
+        if forms is None:
+            forms = [
+                (path, value, decoded_forms(value))
+                for path, value in self.inputs(ctx).structural
+                if not _PATH_CHARACTERS.isdisjoint(value)
+            ]
+            ctx.state[PATH_FORMS_KEY] = forms
+        return forms
+
+    def check_outbound(
+        self, ctx: RequestContext | None, kind: str, target: str, details: Mapping[str, Any]
+    ) -> None:
+        """At the request phase ``target`` is the URL; at the connect phase it is the host being resolved,
+        with the addresses the socket will use and the URL of the client call in progress."""
+        if details.get("phase") == "connect":
+            self._check_connect(ctx, kind, target, details)
+        elif ctx is not None:
+            self._check_request_url(ctx, kind, target)
+
+    def _check_request_url(self, ctx: RequestContext, kind: str, url: str) -> None:
+        for path, value in self.inputs(ctx).all:
+            if value in url and not self._host_allowed(url_host(url)) and detect_ssrf(url, value):
+                self._report_ssrf(ctx, kind, "http client request", url, path, value, "internal_host", {})
+                return
+
+    def _check_connect(
+        self, ctx: RequestContext | None, kind: str, host: str, details: Mapping[str, Any]
+    ) -> None:
+        if self._host_allowed(host):
+            return
+        addresses: list[str] = list(details.get("addresses") or ())
+        call_url: str | None = details.get("call_url")
+        if ctx is not None and not self._through_proxy(host, call_url):
+            url = call_url or host_url(host)
+            reason = (
+                "resolved_address" if call_url is None or url_host(call_url) == host.lower() else "redirect"
+            )
+            for path, value in self.inputs(ctx).all:
+                if value in url and detect_ssrf(url, value, addresses):
+                    extra = {"server.address": host, "tracesec.ssrf.addresses": addresses[:8]}
+                    self._report_ssrf(ctx, kind, "socket.getaddrinfo", url, path, value, reason, extra)
+                    return
+        if any(is_metadata_address(address) for address in addresses):
+            self._report_metadata(ctx, kind, host, addresses, call_url)
+
+    def _report_ssrf(
+        self,
+        ctx: RequestContext,
+        kind: str,
+        sink: str,
+        url: str,
+        input_path: str,
+        value: str,
+        reason: str,
+        extra: dict[str, Any],
+    ) -> None:
+        """Once per input and client call: monitor mode lets the call go on to its connect phase, which
+        would find the same thing again."""
+        reported: set[tuple[str, str]] = ctx.state.setdefault(SSRF_REPORTED_KEY, set())
+        if (input_path, url) in reported:
+            return
+        reported.add((input_path, url))
+        attributes = {"tracesec.ssrf.reason": reason, **extra}
+        finding = Finding("ssrf", kind, sink, url, input_path, value, severity="high", attributes=attributes)
+        self.verdict.report(ctx, finding)
+
+    def _report_metadata(
+        self, ctx: RequestContext | None, kind: str, host: str, addresses: list[str], call_url: str | None
+    ) -> None:
+        """A cloud metadata endpoint, whatever the input. Reached by its address or its documented name, it
+        is what cloud SDKs do: reported, not blocked. Reached through any other name, a DNS answer pointed
+        there (stored or rebinding SSRF): blocked in block mode."""
+        name = host.lower().rstrip(".")
+        direct = parse_host_address(name) is not None or name in METADATA_NAMES
+        finding = Finding(
+            "ssrf",
+            kind,
+            "socket.getaddrinfo",
+            call_url or host,
+            severity="medium" if direct else "high",
+            blockable=not direct,
+            attributes={
+                "tracesec.ssrf.reason": "metadata_endpoint" if direct else "metadata_via_dns",
+                "server.address": host,
+                "tracesec.ssrf.addresses": addresses[:8],
+            },
+        )
+        self.verdict.report(ctx, finding)
+
+    def _host_allowed(self, host: str | None) -> bool:
+        return bool(self.allow_hosts) and host is not None and host.lower().rstrip(".") in self.allow_hosts
+
+    def _through_proxy(self, host: str, call_url: str | None) -> bool:
+        """The client connects to its proxy, not to the URL's host: the URL was judged at the request
+        phase, and the proxy is no target of the user's."""
+        return call_url is not None and host.lower() in self.proxy_hosts
+
+
+def url_host(url: str) -> str | None:
+    """The host a URL parser reads (lower case), None for a URL it refuses."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def host_url(host: str) -> str:
+    """A bare host (a raw socket connection) as a URL, so the SSRF detector can read it."""
+    return f"//[{host}]/" if ":" in host else f"//{host}/"
+
+
+def proxy_hosts() -> frozenset[str]:
+    """Hosts of the proxies configured in the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY ...)."""
+    hosts = set()
+    for url in urllib.request.getproxies().values():
+        try:
+            hostname = urlsplit(url if "://" in url else f"//{url}").hostname
+        except ValueError:
+            continue
+        if hostname:
+            hosts.add(hostname.lower())
+    return frozenset(hosts)
