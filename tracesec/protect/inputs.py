@@ -26,6 +26,7 @@ MAX_PATH_DEPTH = 32
 """JSON levels named in a path; deeper values keep the path of their level-32 ancestor."""
 _WALK_STEPS_PER_INPUT = 8
 _HEADER_NAMES = frozenset({"user-agent", "referer"})
+_WORDS = re.compile(r"\w+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _DISPOSITION_PARAM = re.compile(rb'\b(name|filename)="([^"]*)"', re.IGNORECASE)
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -33,15 +34,18 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 
 class UserInputs:
     """The request's inputs as (path, value) pairs; ``structural`` holds the ones that could change the
-    structure of a query, command or path (two characters or more, not only word characters)."""
+    structure of a query, command or path (two characters or more, not only word characters: every
+    detector but SSRF lets those through)."""
 
-    __slots__ = ("all", "dropped", "structural")
+    __slots__ = ("all", "dropped", "structural", "structural_values")
 
     def __init__(self, by_value: Mapping[str, str], dropped: int) -> None:
         self.all: tuple[tuple[str, str], ...] = tuple((path, value) for value, path in by_value.items())
         self.structural = tuple(
-            (path, value) for path, value in self.all if len(value) > 1 and not value.isalnum()
+            (path, value) for path, value in self.all if len(value) > 1 and not _WORDS.fullmatch(value)
         )
+        self.structural_values = tuple(value for _, value in self.structural)
+        """The values alone: the common-path test is a bare loop of substring searches over these."""
         self.dropped = dropped
 
 
