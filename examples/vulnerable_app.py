@@ -89,6 +89,12 @@ def find_users() -> Any:
     return rows(SQL_BY_NAME.replace("{p}", str(name)))
 
 
+@app.post("/users/register")
+def register_user() -> Any:
+    """A multipart form (name, plus an optional avatar file) whose name is spliced into SQL."""
+    return rows(SQL_BY_NAME.replace("{p}", request.form.get("name", "")))
+
+
 @app.get("/users/<name>/visits")
 def visits(name: str) -> Any:
     """The user name from the path, and the visitor's User-Agent stored as is."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from tracesec.capture import is_textual, keep_response_chunk
+from tracesec.capture import is_textual, keep_response_chunk, keeps_request_body
 from tracesec.context import RequestContext, ScopeHeaders, _current, wsgi_string
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, SecurityEvent, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
@@ -54,7 +54,7 @@ def start_context(scope: Scope, framework: str) -> RequestContext | None:
         raw=scope,
     )
     span.ctx = ctx
-    if agent.config.capture_bodies and is_textual(content_type):
+    if keeps_request_body(agent.config, content_type):
         ctx.request_body = bytearray()
     return ctx
 

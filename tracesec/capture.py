@@ -16,6 +16,7 @@ from tracesec.redaction import (
 from tracesec.spans import Span
 
 if TYPE_CHECKING:
+    from tracesec.config import Config
     from tracesec.context import RequestContext
 
 _TEXTUAL_TYPES = frozenset(
@@ -55,6 +56,16 @@ def is_textual(content_type: str | None) -> bool:
         if len(_textual_cache) < 512:
             _textual_cache[content_type] = known
     return known
+
+
+def keeps_request_body(config: Config, content_type: str | None) -> bool:
+    """Whether to keep the first bytes of a request body: for the span (textual types, when bodies are
+    captured) or for protection, which also reads multipart fields and file names as user input."""
+    if not content_type:
+        return False
+    if is_textual(content_type):
+        return config.capture_bodies or config.protect
+    return config.protect and media_type(content_type) == "multipart/form-data"
 
 
 def is_json(content_type: str | None) -> bool:
@@ -232,10 +243,9 @@ def server_attributes(ctx: RequestContext) -> dict[str, Any]:
         attributes.setdefault(key, []).append(redact_header(name, value, extra))
     attributes["http.request.body.size"] = ctx.request_body_size
     attributes["http.response.body.size"] = ctx.response_body_size
-    if ctx.request_body:
-        attributes["tracesec.request.body"] = shape_body(
-            ctx.request_body, ctx.headers.get("content-type"), extra
-        )
+    request_type = ctx.headers.get("content-type")
+    if ctx.request_body and config.capture_bodies and is_textual(request_type):
+        attributes["tracesec.request.body"] = shape_body(ctx.request_body, request_type, extra)
         attributes["tracesec.request.body.truncated"] = ctx.request_body_truncated
     if ctx.request_body_error:
         attributes["tracesec.request.body.error"] = ctx.request_body_error

@@ -49,14 +49,19 @@ class Hooks:
 HOOKS = Hooks()
 
 
+_STAGES = {kind: f"sink.{kind}" for kind in SINK_KINDS}
+_NO_DETAILS: Mapping[str, Any] = {}
+
+
 def check_sink(kind: str, value: str, details: Mapping[str, Any] | None = None) -> None:
     """Called by an integration just before a sink runs; a subscriber may raise Blocked to stop it."""
     checks = HOOKS.sink_checks.get(kind)
     if not checks:
         return
     ctx = _current.get()
+    stage = _STAGES[kind]
     for check in checks:
-        guarded(f"sink.{kind}", check, ctx, kind, value, details or {})
+        guarded(stage, check, ctx, kind, value, details or _NO_DETAILS)
 
 
 def run_request_hooks(hooks: list[RequestHook], ctx: RequestContext, stage: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
-from tracesec.capture import BodyTee, is_textual, keep_response_chunk
+from tracesec.capture import BodyTee, is_textual, keep_response_chunk, keeps_request_body
 from tracesec.context import EnvironHeaders, RequestContext, _current
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, blocked_body
 from tracesec.failsafe import note_internal_error
@@ -51,7 +51,7 @@ def start_context(environ: dict[str, Any], framework: str, identity: Any = None)
     )
     span.ctx = ctx
     content_type = environ.get("CONTENT_TYPE")
-    if content_type and config.capture_bodies and is_textual(content_type) and "wsgi.input" in environ:
+    if content_type and keeps_request_body(config, content_type) and "wsgi.input" in environ:
         environ["wsgi.input"] = BodyTee(environ["wsgi.input"], ctx, config.max_body_bytes)
     else:  # a body not worth keeping is still counted: its declared size, as OpenTelemetry defines it
         length = environ.get("CONTENT_LENGTH")

@@ -58,7 +58,7 @@ SQL_PATHS = {
 def test_sink_block_is_a_403_and_the_code_after_the_sink_does_not_run(
     framework: Framework, traced: Callable[..., Traced], handle_errors: bool, middleware: bool
 ) -> None:
-    recorder = traced(mode="block")
+    recorder = traced(mode="block", protect=False)
     decisions: Decisions = []
     HOOKS.add_sink_check("sql", block_quotes(decisions))
     client = framework.client(middleware=middleware, handle_errors=handle_errors)
@@ -79,7 +79,7 @@ def test_sink_block_is_a_403_and_the_code_after_the_sink_does_not_run(
 def test_request_start_block_is_a_403_before_the_view_runs(
     framework: Framework, traced: Callable[..., Traced], handle_errors: bool
 ) -> None:
-    traced(mode="block")
+    traced(mode="block", protect=False)
     decisions: Decisions = []
 
     def deny_scanner(ctx: RequestContext) -> None:
@@ -104,7 +104,7 @@ def test_request_start_block_is_a_403_before_the_view_runs(
 
 
 def test_fastapi_sync_route_block(traced: Callable[..., Traced]) -> None:
-    traced(mode="block")
+    traced(mode="block", protect=False)
     decisions: Decisions = []
     HOOKS.add_sink_check("sql", block_quotes(decisions))
     app = create_fastapi()

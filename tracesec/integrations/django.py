@@ -10,7 +10,7 @@ from typing import Any
 
 from tracesec import agent as agent_module
 from tracesec import asgi, wsgi
-from tracesec.capture import is_textual, keep_response_chunk
+from tracesec.capture import is_textual, keep_response_chunk, keeps_request_body
 from tracesec.context import RequestContext, _current, current, wsgi_string
 from tracesec.events import BLOCKED_STATUS, Blocked, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
@@ -176,7 +176,7 @@ def _record_response(ctx: RequestContext, request: Any, response: Any) -> None:
         _name_route(ctx, request.resolver_match)
     ctx.response_headers = list(response.items())
     body = getattr(request, "_body", None)  # set once the view read request.body or request.POST
-    if isinstance(body, bytes) and ctx.config.capture_bodies and is_textual(ctx.headers.get("content-type")):
+    if isinstance(body, bytes) and keeps_request_body(ctx.config, ctx.headers.get("content-type")):
         ctx.request_body = bytearray(body[:cap])
         ctx.request_body_size = len(body)
         ctx.request_body_truncated = len(body) > cap
