@@ -1,4 +1,5 @@
-"""The ``tracesec`` command. One subcommand per job: ``tracesec collector`` runs the analysis service."""
+"""The ``tracesec`` command. One subcommand per job: ``tracesec collector`` runs the analysis service,
+``tracesec demo`` shows the whole product on an example shop in about a minute."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"tracesec {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_collector(commands)
+    _add_demo(commands)
     args = parser.parse_args(argv)
     run: Command = args.run
     return run(args)
@@ -114,6 +116,69 @@ def _run_collector(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="see tracesec at work on an example shop API in about a minute",
+        description="Start a collector on a temporary database and an instrumented example shop API "
+        "(agent in block mode), send it normal users and every attack type, print what was found and "
+        "blocked, then keep the collector running for its dashboard until Ctrl-C.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=4319,
+        help="collector and dashboard port; 0: any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shop-port",
+        type=int,
+        default=8400,
+        help="example shop's port; 0: any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--db", type=Path, default=None, help="SQLite file to keep the data in (default: a temporary file)"
+    )
+    stay = parser.add_mutually_exclusive_group()
+    stay.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="keep the collector up this long after the summary, then exit (default: until Ctrl-C)",
+    )
+    stay.add_argument(
+        "--no-wait", action="store_const", const=0.0, dest="duration", help="exit right after the summary"
+    )
+    parser.set_defaults(run=_run_demo, parser=parser)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        print(f"tracesec demo: {exc}; install it with: pip install 'tracesec[collector]'", file=sys.stderr)
+        return 1
+    from tracesec.demo.runner import DemoError, DemoOptions, run_demo
+
+    if args.duration is not None and args.duration < 0:
+        args.parser.error(f"--duration: expected a number of seconds of at least 0, got {args.duration:g}")
+    options = DemoOptions(port=args.port, shop_port=args.shop_port, db_path=args.db, duration=args.duration)
+    try:
+        run_demo(options, say=lambda line: print(line, flush=True))
+    except DemoError as exc:
+        print(f"tracesec demo: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"tracesec demo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tracesec demo: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -61,19 +61,6 @@ class Findings:
     def detected(self) -> Counter[str]:
         return Counter(event["type"] for event in self.events)
 
-    @property
-    def stopped(self) -> Counter[str]:
-        """Per attack type: requests tracesec refused at the sink (injections) plus later requests of
-        attackers it had blocked for that behaviour (``blocked_actor`` events name it)."""
-        stopped: Counter[str] = Counter()
-        for event in self.events:
-            attributes = event["attributes"]
-            if event["type"] == "blocked_actor":
-                stopped[str(attributes.get("tracesec.behavior.block_reason", "blocked_actor"))] += 1
-            elif event["blocked"]:
-                stopped[event["type"]] += 1
-        return stopped
-
 
 def read_findings(collector_url: str, api_key: str | None = None) -> Findings:
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
@@ -93,12 +80,13 @@ def read_findings(collector_url: str, api_key: str | None = None) -> Findings:
 def format_summary(findings: Findings, outcomes: list[Outcome], dashboard_url: str) -> str:
     lines = ["", "tracesec demo: what the collector learnt", ""]
     lines += _endpoint_lines(findings.endpoints)
-    lines += ["", "Attacks (events reported by the agent; requests it refused):"]
-    detected, stopped = findings.detected, findings.stopped
+    lines += ["", "Attacks (events the agent reported; the attacker's requests it refused):"]
+    detected = findings.detected
     for outcome in outcomes:
-        verdict = "MISSED" if not detected[outcome.event_type] else f"{stopped[outcome.event_type]} refused"
+        refused = sum(outcome.refused.values())
+        verdict = "MISSED" if not detected[outcome.event_type] else f"{refused}/{outcome.requests} refused"
         lines.append(
-            f"  {outcome.event_type:<20} {detected[outcome.event_type]:>3} events  {verdict:<12} "
+            f"  {outcome.event_type:<20} {detected[outcome.event_type]:>3} events  {verdict:<16} "
             f"{outcome.description}"
         )
     lines += ["", *_incident_lines(findings.incidents), "", f"Dashboard: {dashboard_url}"]

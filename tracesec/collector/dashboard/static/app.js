@@ -63,6 +63,7 @@ async function show() {
   main.replaceChildren(h("h2", {}, view.title), ...content);
   main.setAttribute("aria-busy", "false");
   main.dataset.view = name;
+  main.dataset.shown = String(ticket); // tells a watcher (the browser test) that a new rendering is done
   document.getElementById("forget-key").hidden = !storedKey();
 }
 

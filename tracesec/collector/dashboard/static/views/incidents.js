@@ -35,7 +35,7 @@ function timeline(incidents, onSelect) {
     const time = first + (span * tick) / 4;
     chart.append(
       svg("line", { class: "grid", x1: x(time), x2: x(time), y1: 0, y2: axisY }),
-      svg("text", { class: "tick-label", x: x(time), y: axisY + 18, "text-anchor": "middle", text: new Date(time / 1e6).toLocaleTimeString() }),
+      svg("text", { class: "tick-label", x: x(time), y: axisY + 18, "text-anchor": "middle", text: new Date(time / 1e6).toLocaleTimeString([], span < 20e9 ? { hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 1 } : {}) }),
     );
   }
   chart.append(svg("line", { class: "axis", x1: LABEL_WIDTH, x2: LABEL_WIDTH + PLOT_WIDTH, y1: axisY, y2: axisY }));

@@ -1,0 +1,230 @@
+"""The dashboard in headless Chromium against a real collector holding the demo's data (with an API key,
+so the page must ask for it): every view is opened, clicked and checked, and screenshotted to
+artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chromium_devtools import Browser, chromium_available
+
+from tracesec.collector.process import CollectorProcess
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not chromium_available(),
+        reason="Chromium is not installed (apt-get install chromium; .ci/run installs it when run as root)",
+    ),
+]
+
+API_KEY = "dashboard-test-key"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ATTACKS = (
+    "sql_injection",
+    "shell_injection",
+    "path_traversal",
+    "ssrf",
+    "rate_anomaly",
+    "token_sharing",
+    "enumeration",
+    "exfiltration",
+    "credential_stuffing",
+    "scanner",
+)
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorProcess]:
+    """The demo fills a database; a collector with an API key then serves it."""
+    db = tmp_path_factory.mktemp("dashboard") / "collector.sqlite"
+    demo = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tracesec.cli",
+            "demo",
+            "--port",
+            "0",
+            "--shop-port",
+            "0",
+            "--no-wait",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "MISSED" not in demo.stdout, demo.stdout
+    with CollectorProcess(db, api_key=API_KEY) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def page(collector: CollectorProcess) -> Iterator[Browser]:
+    browser = Browser()
+    try:
+        browser.open(collector.url + "/")
+        yield browser
+    finally:
+        browser.close()
+
+
+def show(page: Browser, view: str) -> str:
+    """Open a view by its navigation link; the text of the main region once it has been drawn anew (or
+    at once when it is the current view, which a click does not redraw)."""
+    before = page.evaluate("document.querySelector('main').dataset.shown || '0'")
+    current = page.evaluate(f"location.hash === {json.dumps('#/' + view)}")
+    page.click(f'#nav a[data-view="{view}"]')
+    page.wait_until(
+        f"document.querySelector('main').dataset.view === {json.dumps(view)}"
+        " && document.querySelector('main').getAttribute('aria-busy') === 'false'"
+        + ("" if current else f" && document.querySelector('main').dataset.shown !== {json.dumps(before)}")
+    )
+    text: str = page.evaluate("document.querySelector('main').innerText")
+    return text
+
+
+def shoot(page: Browser, name: str) -> None:
+    page.screenshot(SCREENSHOTS / f"{name}.png")
+
+
+def test_01_asks_for_the_api_key_and_keeps_it(page: Browser) -> None:
+    assert page.wait_until("document.getElementById('key-dialog').open")
+    assert "needs an API key" in page.evaluate("document.querySelector('main').innerText")
+    shoot(page, "01-api-key")
+    page.click("#key-input")
+    page.type_text(API_KEY)
+    page.press_enter()
+    page.wait_until("document.querySelectorAll('#inventory-table tbody tr').length > 0")
+    assert page.evaluate("localStorage.getItem('tracesec.apiKey')") == API_KEY
+    assert not page.evaluate("document.getElementById('key-dialog').open")
+
+
+def test_02_inventory_lists_the_routes_sorted_by_risk(page: Browser) -> None:
+    text = show(page, "inventory")
+    for route in (
+        "/api/login",
+        "/api/orders/{order_id}",
+        "/api/search",
+        "/api/partner/customers",
+        "/api/preview",
+    ):
+        assert route in text
+    risks = page.evaluate(
+        "[...document.querySelectorAll('#inventory-table [data-risk]')].map(e => +e.dataset.risk)"
+    )
+    assert risks == sorted(risks, reverse=True) and risks[0] > risks[-1]
+    shoot(page, "02-inventory")
+
+    page.click('button[data-sort="risk"]')
+    ascending = page.evaluate(
+        "[...document.querySelectorAll('#inventory-table [data-risk]')].map(e => +e.dataset.risk)"
+    )
+    assert ascending == sorted(risks)
+    page.click('button[data-sort="calls"]')
+    calls = page.evaluate(
+        "[...document.querySelectorAll('#inventory-table tbody tr')]"
+        ".map(r => +r.cells[5].innerText.replace(/\\D/g, ''))"
+    )
+    assert calls == sorted(calls, reverse=True)
+
+
+def test_03_endpoint_detail_shows_parameters_and_risk_reasons(page: Browser) -> None:
+    show(page, "inventory")
+    page.click('#inventory-table tr[data-route="/api/orders/{order_id}"] button.link')
+    detail = page.wait_until("document.getElementById('endpoint-detail')?.innerText")
+    assert "GET /api/orders/{order_id}" in detail
+    assert "order_id" in detail
+    assert "credit_card" in detail
+    reasons = page.evaluate("document.querySelectorAll('#endpoint-detail .reasons li').length")
+    assert reasons >= 2
+    shoot(page, "03-endpoint-detail")
+
+
+def test_04_service_map_draws_the_shop_and_its_database(page: Browser) -> None:
+    show(page, "service-map")
+    nodes = page.evaluate("[...document.querySelectorAll('svg.graph .node')].map(n => n.dataset.id)")
+    assert "shop" in nodes
+    assert "sqlite:shop.sqlite" in nodes
+    assert page.evaluate("document.querySelectorAll('svg.graph .edge').length") >= 2
+    shoot(page, "04-service-map")
+
+
+def test_05_incident_timeline_has_every_attack_and_its_evidence(page: Browser) -> None:
+    show(page, "incidents")
+    types = page.evaluate(
+        "[...document.querySelectorAll('svg.timeline .incident')].map(g => g.dataset.types)"
+    )
+    drawn = {kind for entry in types for kind in entry.split()}
+    assert drawn >= set(ATTACKS)
+    page.click("svg.timeline .incident[data-types~='sql_injection'] .lane")
+    detail = page.wait_until("document.getElementById('incident-detail')?.innerText")
+    assert "sql_injection" in detail
+    assert "blocked" in detail
+    assert (
+        page.evaluate("document.querySelectorAll('#incident-detail tr[data-type=\"sql_injection\"]').length")
+        == 1
+    )
+    shoot(page, "05-incidents")
+
+
+def test_06_actor_clusters_separate_attackers_from_normal_users(page: Browser) -> None:
+    show(page, "actors")
+    clusters = page.evaluate(
+        "[...document.querySelectorAll('svg.clusters .cluster')].map(g => g.dataset.cluster)"
+    )
+    assert "normal traffic" in clusters
+    assert any("enumeration" in cluster for cluster in clusters)
+    page.click("svg.clusters .cluster-suspicious circle.actor")
+    assert "Routes called" in page.wait_until("document.getElementById('actor-detail')?.innerText")
+    shoot(page, "06-actors")
+
+
+def test_07_api_flow_graph_connects_routes(page: Browser) -> None:
+    show(page, "flow")
+    nodes = page.evaluate("[...document.querySelectorAll('svg.graph .node')].map(n => n.dataset.id)")
+    assert "GET /api/products" in nodes
+    assert "GET /api/orders/{order_id}" in nodes
+    assert page.evaluate("document.querySelectorAll('svg.graph path.edge').length") >= 3
+    shoot(page, "07-api-flow")
+
+
+def test_08_recent_events_and_spans(page: Browser) -> None:
+    text = show(page, "events")
+    assert "Security events" in text and "Spans" in text
+    types = set(page.evaluate("[...document.querySelectorAll('tr[data-type]')].map(r => r.dataset.type)"))
+    assert types >= set(ATTACKS)
+    shoot(page, "08-events")
+
+
+def test_09_an_endpoint_answering_404_shows_not_available(page: Browser) -> None:
+    """As against an older collector: the view says so instead of failing."""
+    page.call("Fetch.enable", {"patterns": [{"urlPattern": "*/v1/service-map*"}]})
+    try:
+        page.click('#nav a[data-view="service-map"]')
+        paused = page.wait_for_event("Fetch.requestPaused")
+        body = json.dumps({"error": "not found"}).encode()
+        page.call(
+            "Fetch.fulfillRequest",
+            {
+                "requestId": paused["params"]["requestId"],
+                "responseCode": 404,
+                "responseHeaders": [{"name": "content-type", "value": "application/json"}],
+                "body": base64.b64encode(body).decode(),
+            },
+        )
+        text = page.wait_until("document.querySelector('main .notice-unavailable')?.innerText")
+        assert "Not available" in text and "/v1/service-map" in text
+        shoot(page, "09-not-available")
+    finally:
+        page.call("Fetch.disable")
