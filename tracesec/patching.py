@@ -3,6 +3,7 @@ patched the same way, and a record of every wrap so uninstall() puts each origin
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import threading
@@ -36,6 +37,16 @@ class Patcher:
         """Wrap ``owner.attribute``; a class attribute inherited from a base is restored by deletion."""
         own = vars(owner).get(attribute, _MISSING) if isinstance(owner, type) else getattr(owner, attribute)
         wrapt.wrap_function_wrapper(owner, attribute, wrapper)
+        with self._lock:
+            self._undo.append((owner, attribute, own))
+
+    def replace(self, owner: type, attribute: str, make: Callable[[Wrapped], Wrapped]) -> None:
+        """Replace a method with a plain function that ``make`` builds around the original. For the
+        once-per-request entry points, where a plain function costs about a microsecond less than a
+        wrapt wrapper; restored like any wrap."""
+        own = vars(owner).get(attribute, _MISSING)
+        original = getattr(owner, attribute)
+        setattr(owner, attribute, functools.wraps(original)(make(original)))
         with self._lock:
             self._undo.append((owner, attribute, own))
 

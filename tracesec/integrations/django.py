@@ -20,7 +20,7 @@ from tracesec.serving import finish_request
 
 
 def patch_wsgi_handler(module: ModuleType, patcher: Patcher) -> None:
-    patcher.wrap(module.WSGIHandler, "__call__", _wsgi_call)
+    patcher.replace(module.WSGIHandler, "__call__", _traced_wsgi_handler)
 
 
 def patch_asgi_handler(module: ModuleType, patcher: Patcher) -> None:
@@ -52,12 +52,14 @@ def _suggest_project_name() -> None:
             agent.suggest_service_name(settings_module.split(".", 1)[0])
 
 
-def _wsgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-    _suggest_project_name()
-    if len(args) != 2 or kwargs:
-        return wrapped(*args, **kwargs)  # not the WSGI calling convention: its own error, unchanged
-    environ, start_response = args
-    return wsgi.call_app(wrapped, environ, start_response, "django")
+def _traced_wsgi_handler(original: Wrapped) -> Wrapped:
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(args) != 2 or kwargs:
+            return original(self, *args, **kwargs)  # not the WSGI calling convention: its own error
+        _suggest_project_name()
+        return wsgi.call_app(original.__get__(self), args[0], args[1], "django")
+
+    return __call__
 
 
 def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:

@@ -14,19 +14,21 @@ from tracesec.wsgi import call_app
 
 
 def patch(module: ModuleType, patcher: Patcher) -> None:
-    patcher.wrap(module.Flask, "wsgi_app", _wsgi_app)
+    patcher.replace(module.Flask, "wsgi_app", _traced_wsgi_app)
     patcher.wrap(module.ctx.RequestContext, "match_request", _match_request)
     patcher.wrap(module.Flask, "handle_exception", _handle_exception)
 
 
-def _wsgi_app(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-    agent = agent_module._agent
-    if agent is not None and agent.service_hint is None:
-        agent.suggest_service_name(getattr(instance, "import_name", ""))
-    if kwargs:
-        return wrapped(*args, **kwargs)  # not the WSGI calling convention: leave it alone
-    environ, start_response = args
-    return call_app(wrapped, environ, start_response, "flask")
+def _traced_wsgi_app(original: Wrapped) -> Wrapped:
+    def wsgi_app(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(args) != 2 or kwargs:
+            return original(self, *args, **kwargs)  # not the WSGI calling convention: leave it alone
+        agent = agent_module._agent
+        if agent is not None and agent.service_hint is None:
+            agent.suggest_service_name(getattr(self, "import_name", ""))
+        return call_app(original.__get__(self), args[0], args[1], "flask")
+
+    return wsgi_app
 
 
 def _match_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
