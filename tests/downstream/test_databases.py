@@ -75,7 +75,15 @@ def test_sqlite_spans_and_the_connection_still_behaves(traced: Callable[..., Tra
     assert "db.query.parameters" not in delete
     assert delete["db.response.returned_rows"] == 1
     assert spans[1]["attributes"]["db.response.returned_rows"] == 2
-    assert [c.details for c in agent.checks("sql")] == [{"dialect": "sqlite", "system": "sqlite"}] * 4
+    assert [c.details for c in agent.checks("sql")] == [
+        {"dialect": "sqlite", "system": "sqlite", "sink": f"sqlite3.{method}"}
+        for method in (
+            "Connection.executescript",
+            "Connection.executemany",
+            "Cursor.execute",
+            "Cursor.execute",
+        )
+    ]
     assert sqlite3.connect(database).execute("SELECT count(*) FROM users").fetchone() == (1,)
 
 
@@ -185,7 +193,12 @@ def test_psycopg_sync(traced: Callable[..., Traced], postgres: Postgres) -> None
     assert insert["attributes"]["db.response.returned_rows"] == 3
     checks = agent.checks("sql")
     assert [c.value for c in checks][2] == 'SELECT x FROM "t" WHERE x > 1'
-    assert checks[0].details == {"dialect": "postgresql", "system": "postgresql"}
+    assert checks[0].details == {
+        "dialect": "postgresql",
+        "system": "postgresql",
+        "sink": "psycopg.Cursor.execute",
+    }
+    assert checks[1].details["sink"] == "psycopg.Cursor.executemany"
 
 
 @pytest.mark.postgres

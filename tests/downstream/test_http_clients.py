@@ -57,6 +57,13 @@ CLIENTS: dict[str, Callable[[str], int]] = {
     "urllib3": _urllib3,
     "urllib": _urllib,
 }
+CLIENT_SINKS = {
+    "httpx": "httpx.Client.send",
+    "httpx-async": "httpx.AsyncClient.send",
+    "requests": "requests.Session.send",
+    "urllib3": "urllib3.PoolManager.urlopen",
+    "urllib": "urllib.request.OpenerDirector.open",
+}
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -88,6 +95,7 @@ def test_one_child_span_per_call_with_traceparent(
     assert parse_traceparent(received["traceparent"]) == (server_trace, int(span["span_id"], 16), True)
     [request_check] = [c for c in agent.checks("outbound") if c.details["phase"] == "request"]
     assert request_check.details["method"] == "GET" and request_check.in_request
+    assert request_check.details["sink"] == CLIENT_SINKS[client]
 
 
 @pytest.mark.parametrize("client", CLIENTS)

@@ -45,6 +45,7 @@ def test_input_url_naming_loopback_is_blocked_before_any_request(blocking: Prote
     assert response.status_code == 403 and response.json()["reason"] == "ssrf"
     event = blocking.event(response.json()["event_id"])
     assert event["attributes"]["tracesec.ssrf.reason"] == "internal_host"
+    assert event["attributes"]["tracesec.sink"] == "httpx.Client.send"
     assert event["attributes"]["tracesec.input.path"] == "query.url"
     assert blocking.get("/fetch-safe", params={"q": "http://127.0.0.1:1/"}).json()["status"] == 200
 

@@ -16,8 +16,8 @@ PATH_ATTACK = "../" * 16 + "etc/hostname"
 
 # (route, query parameters, event type, sink, input path)
 ATTACKS = [
-    ("/users/search", {"name": SQL_ATTACK}, "sql_injection", "sqlite.execute", "query.name"),
-    ("/users/by-id", {"id": "1 OR 1=1"}, "sql_injection", "sqlite.execute", "query.id"),
+    ("/users/search", {"name": SQL_ATTACK}, "sql_injection", "sqlite3.Connection.execute", "query.name"),
+    ("/users/by-id", {"id": "1 OR 1=1"}, "sql_injection", "sqlite3.Connection.execute", "query.id"),
     ("/list", {"dir": SHELL_ATTACK}, "shell_injection", "subprocess.Popen", "query.dir"),
     ("/list-sh", {"dir": SHELL_ATTACK}, "shell_injection", "subprocess.Popen", "query.dir"),
     ("/list-system", {"dir": "$(echo INJECTED)"}, "shell_injection", "os.system", "query.dir"),

@@ -52,10 +52,11 @@ def outbound_call_url() -> str | None:
     return None if call is None else call.url
 
 
-def start_http_span(method: str, url: str) -> ClientSpan | None:
-    """Check the outbound sink (which may raise Blocked before anything is sent), then start the span
-    and note the dependency; None when nothing is recorded."""
-    check_sink("outbound", url, {"phase": "request", "method": method})
+def start_http_span(method: str, url: str, client: str) -> ClientSpan | None:
+    """Check the outbound sink (which may raise Blocked before anything is sent; ``client`` is the
+    client method events name as the sink, e.g. ``httpx.Client.send``), then start the span and note
+    the dependency; None when nothing is recorded."""
+    check_sink("outbound", url, {"phase": "request", "method": method, "sink": client})
     span = start_client_span(method)
     if span is not None:
         parts = urlsplit(url)
@@ -90,19 +91,21 @@ class OutboundScope:
 
 
 class HttpCall:
-    """``with HttpCall(method, url) as span:`` around one logical client call: sink check, span, and the
-    call kept in context for the layers below."""
+    """``with HttpCall(method, url, client) as span:`` around one logical client call made by the
+    ``client`` method (``httpx.Client.send``): sink check, span, and the call kept in context for the
+    layers below."""
 
-    __slots__ = ("_outbound", "_span", "method", "url")
+    __slots__ = ("_outbound", "_span", "client", "method", "url")
 
-    def __init__(self, method: str, url: str) -> None:
+    def __init__(self, method: str, url: str, client: str) -> None:
         self.method = method.upper()
         self.url = url
+        self.client = client
         self._span = SpanScope(None)
         self._outbound: OutboundScope | None = None
 
     def __enter__(self) -> ClientSpan | None:
-        span = start_http_span(self.method, self.url)
+        span = start_http_span(self.method, self.url, self.client)
         self._span = SpanScope(span)
         self._outbound = OutboundScope(OutboundCall(self.url, span))
         self._outbound.__enter__()

@@ -93,18 +93,29 @@ def database_name_of_path(path: Any) -> str:
     return os.path.basename(text) or text
 
 
+def method_name(owner: object, method: str) -> str:
+    """The qualified name of ``owner``'s ``method`` (``sqlite3.Cursor.execute``) that events name as the
+    sink: the class the app holds, or the DB-API cursor an ORM runs the query on."""
+    cls = type(owner)
+    return f"{cls.__module__}.{cls.__qualname__}.{method}"
+
+
 class DbCall:
     """``with DbCall(system, query, parameters, cursor) as span:`` around one query. Checks the SQL sink
     (which may raise Blocked before the query runs), records the span and marks ``cursor`` as running a
-    query for the layers below. A no-op inside an outer layer's query and on tracesec's own threads."""
+    query for the layers below. A no-op inside an outer layer's query and on tracesec's own threads.
+    ``method`` is the cursor method running the query, named in the sink check's events."""
 
-    __slots__ = ("_scope", "_token", "cursor", "parameters", "query", "system")
+    __slots__ = ("_scope", "_token", "cursor", "method", "parameters", "query", "system")
 
-    def __init__(self, system: str, query: str, parameters: Any, cursor: object) -> None:
+    def __init__(
+        self, system: str, query: str, parameters: Any, cursor: object, method: str = "execute"
+    ) -> None:
         self.system = system
         self.query = query
         self.parameters = parameters
         self.cursor = cursor
+        self.method = method
         self._scope = SpanScope(None)
         self._token: Token[object] | None = None
 
@@ -116,7 +127,8 @@ class DbCall:
         if _running_on.get() is self.cursor or instrumentation_suppressed():
             return None
         dialect = SQL_DIALECTS.get(self.system, "generic")
-        check_sink("sql", self.query, {"dialect": dialect, "system": self.system})
+        sink = method_name(self.cursor, self.method)
+        check_sink("sql", self.query, {"dialect": dialect, "system": self.system, "sink": sink})
         span = start_client_span(self.system)
         if span is not None:
             operation = query_operation(self.query)

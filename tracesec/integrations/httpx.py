@@ -34,7 +34,7 @@ def _send(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     if in_outbound_call():
         return wrapped(*args, **kwargs)
     request = _request_of(args, kwargs)
-    with HttpCall(request.method, str(request.url)) as span:
+    with HttpCall(request.method, str(request.url), "httpx.Client.send") as span:
         response = wrapped(*args, **kwargs)
         _describe(span, request, response)
     return response
@@ -44,7 +44,7 @@ async def _send_async(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwarg
     if in_outbound_call():
         return await wrapped(*args, **kwargs)
     request = _request_of(args, kwargs)
-    with HttpCall(request.method, str(request.url)) as span:
+    with HttpCall(request.method, str(request.url), "httpx.AsyncClient.send") as span:
         response = await wrapped(*args, **kwargs)
         _describe(span, request, response)
     return response

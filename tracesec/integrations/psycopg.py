@@ -8,7 +8,7 @@ from typing import Any
 
 from tracesec.hooks import check_sink
 from tracesec.integrations._client_spans import ClientSpan
-from tracesec.integrations._sql import DbCall, describe_database, in_query, record_rows
+from tracesec.integrations._sql import DbCall, describe_database, in_query, method_name, record_rows
 from tracesec.patching import Args, Kwargs, Patcher, Wrapped
 
 SYSTEM = "postgresql"
@@ -51,7 +51,7 @@ def _execute(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any
     if in_query(instance):
         return wrapped(*args, **kwargs)
     query, parameters = _query_and_parameters(instance, args, kwargs)
-    with DbCall(SYSTEM, query, parameters, instance) as span:
+    with DbCall(SYSTEM, query, parameters, instance, wrapped.__name__) as span:
         _describe_server(span, instance)
         result = wrapped(*args, **kwargs)
         record_rows(span, instance.rowcount)
@@ -62,7 +62,7 @@ async def _execute_async(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kw
     if in_query(instance):
         return await wrapped(*args, **kwargs)
     query, parameters = _query_and_parameters(instance, args, kwargs)
-    with DbCall(SYSTEM, query, parameters, instance) as span:
+    with DbCall(SYSTEM, query, parameters, instance, wrapped.__name__) as span:
         _describe_server(span, instance)
         result = await wrapped(*args, **kwargs)
         record_rows(span, instance.rowcount)
@@ -73,5 +73,6 @@ def _stream(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     """A stream runs while the caller iterates, so it gets the sink check but no span."""
     if not in_query(instance):
         query, _ = _query_and_parameters(instance, args, kwargs)
-        check_sink("sql", query, {"dialect": SYSTEM, "system": SYSTEM})
+        sink = method_name(instance, wrapped.__name__)
+        check_sink("sql", query, {"dialect": SYSTEM, "system": SYSTEM, "sink": sink})
     return wrapped(*args, **kwargs)

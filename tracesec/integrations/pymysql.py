@@ -27,7 +27,7 @@ def _execute(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any
         return wrapped(*args, **kwargs)
     query = args[0] if args else kwargs["query"]
     parameters = args[1] if len(args) > 1 else kwargs.get("args")
-    with DbCall(SYSTEM, _text(query) or "", parameters, instance) as span:
+    with DbCall(SYSTEM, _text(query) or "", parameters, instance, wrapped.__name__) as span:
         if span is not None:
             connection = instance.connection
             describe_database(span, SYSTEM, _text(connection.db), connection.host, connection.port)

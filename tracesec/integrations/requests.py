@@ -24,7 +24,7 @@ def _send(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     if in_outbound_call():
         return wrapped(*args, **kwargs)
     request = args[0] if args else kwargs["request"]
-    with HttpCall(request.method or "GET", request.url or "") as span:
+    with HttpCall(request.method or "GET", request.url or "", "requests.Session.send") as span:
         response = wrapped(*args, **kwargs)
         received = size_from_header(response.headers.get("content-length"))
         if received is None and not kwargs.get("stream"):

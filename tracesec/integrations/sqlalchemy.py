@@ -41,7 +41,7 @@ def _before_cursor_execute(
     if context is None or not _enabled():
         return
     system = conn.dialect.name
-    call = DbCall(system, statement, parameters, cursor)
+    call = DbCall(system, statement, parameters, cursor, "executemany" if executemany else "execute")
     span = call.__enter__()
     setattr(context, _CALL, call)
     if span is not None:

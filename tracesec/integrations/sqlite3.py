@@ -48,7 +48,8 @@ def traced_class(base: type, mixin: type) -> type:
 def _run(owner: Any, database: str | None, method: Any, sql: Any, rest: tuple[Any, ...]) -> Any:
     """One traced query, ``method(sql, *rest)`` on ``owner`` (a cursor, or the connection's shortcut)."""
     parameters = rest[0] if rest else None
-    with DbCall(SYSTEM, sql if isinstance(sql, str) else str(sql), parameters, owner) as span:
+    query = sql if isinstance(sql, str) else str(sql)
+    with DbCall(SYSTEM, query, parameters, owner, method.__name__) as span:
         describe_database(span, SYSTEM, database)
         result = method(sql, *rest)
         record_rows(span, getattr(result, "rowcount", None))

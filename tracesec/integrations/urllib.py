@@ -49,7 +49,7 @@ def _opener_open(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) ->
     else:
         url, method = target.full_url, target.get_method()
         data = target.data if data is None else data
-    with HttpCall(method, url) as span:
+    with HttpCall(method, url, "urllib.request.OpenerDirector.open") as span:
         try:
             response = wrapped(*args, **kwargs)
         except HTTPError as error:
@@ -74,7 +74,7 @@ def _putrequest(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> 
     scheme = "https" if instance.default_port == 443 else "http"
     host = _host_of(instance)
     url = target if "://" in target else f"{scheme}://{host}:{instance.port}{target}"
-    call = OutboundCall(url, start_http_span(method, url))
+    call = OutboundCall(url, start_http_span(method, url, "http.client.HTTPConnection.putrequest"))
     try:
         result = wrapped(*args, **kwargs)
     except BaseException as exc:

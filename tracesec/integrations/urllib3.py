@@ -29,7 +29,7 @@ def _pool_manager_urlopen(wrapped: Wrapped, instance: Any, args: Args, kwargs: K
     if in_outbound_call():
         return wrapped(*args, **kwargs)
     method, url = _method_and_url(args, kwargs)
-    return _call(wrapped, args, kwargs, method, url, kwargs.get("body"))
+    return _call(wrapped, args, kwargs, "urllib3.PoolManager.urlopen", method, url, kwargs.get("body"))
 
 
 def _connection_pool_urlopen(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
@@ -38,7 +38,8 @@ def _connection_pool_urlopen(wrapped: Wrapped, instance: Any, args: Args, kwargs
     method, path = _method_and_url(args, kwargs)
     host = f"[{instance.host}]" if ":" in instance.host else instance.host
     url = path if "://" in path else f"{instance.scheme}://{host}:{instance.port}{path}"
-    return _call(wrapped, args, kwargs, method, url, args[2] if len(args) > 2 else kwargs.get("body"))
+    body = args[2] if len(args) > 2 else kwargs.get("body")
+    return _call(wrapped, args, kwargs, "urllib3.HTTPConnectionPool.urlopen", method, url, body)
 
 
 def _method_and_url(args: Args, kwargs: Kwargs) -> tuple[str, str]:
@@ -47,8 +48,10 @@ def _method_and_url(args: Args, kwargs: Kwargs) -> tuple[str, str]:
     return str(method), str(url)
 
 
-def _call(wrapped: Wrapped, args: Args, kwargs: Kwargs, method: str, url: str, body: object) -> Any:
-    with HttpCall(method, url) as span:
+def _call(
+    wrapped: Wrapped, args: Args, kwargs: Kwargs, client: str, method: str, url: str, body: object
+) -> Any:
+    with HttpCall(method, url, client) as span:
         response = wrapped(*args, **kwargs)
         describe_response(
             span, response.status, body_size(body), size_from_header(response.headers.get("content-length"))

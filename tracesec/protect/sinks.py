@@ -101,7 +101,7 @@ class Protection:
         for path, value in inputs.structural:
             if value in query and detect_sql_injection(query, value, dialect):
                 system = details.get("system", "sql")
-                sink = details.get("api") or f"{system}.execute"
+                sink = details.get("sink") or f"{system}.execute"
                 attributes = {"db.system": system}
                 finding = Finding("sql_injection", kind, sink, query, path, value, attributes=attributes)
                 self.verdict.report(ctx, finding)
@@ -161,12 +161,12 @@ class Protection:
         if details.get("phase") == "connect":
             self._check_connect(ctx, kind, target, details)
         elif ctx is not None:
-            self._check_request_url(ctx, kind, target)
+            self._check_request_url(ctx, kind, target, details.get("sink") or "http client request")
 
-    def _check_request_url(self, ctx: RequestContext, kind: str, url: str) -> None:
+    def _check_request_url(self, ctx: RequestContext, kind: str, url: str, client: str) -> None:
         for path, value in self.inputs(ctx).all:
             if value in url and not self._host_allowed(url_host(url)) and detect_ssrf(url, value):
-                self._report_ssrf(ctx, kind, "http client request", url, path, value, "internal_host", {})
+                self._report_ssrf(ctx, kind, client, url, path, value, "internal_host", {})
                 return
 
     def _check_connect(
