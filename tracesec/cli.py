@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,34 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
     return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def _non_negative_number(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive(text)
 
 
 def _add_collector(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,6 +102,44 @@ def _add_collector(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="batches waiting to be written before senders get 429 (default: %(default)s)",
     )
     parser.add_argument(
+        "--retention-days",
+        type=_non_negative_number,
+        default=defaults.retention_days,
+        help="delete spans, events and aggregates older than this; 0 keeps them (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-db-mb",
+        type=_non_negative_int,
+        default=0,
+        help="while the database uses more megabytes, delete its oldest spans and events; 0: no limit "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retention-interval",
+        type=_positive_number,
+        default=defaults.retention_interval_seconds,
+        metavar="SECONDS",
+        help="how often retention is applied (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--drift-grace-minutes",
+        type=_non_negative_number,
+        default=defaults.drift_grace_minutes,
+        help="a new service's learning period: no api_drift events before it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--block-seconds",
+        type=_positive_number,
+        default=defaults.block_seconds,
+        help="how long an actor blocked by the collector stays blocked on every agent (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--block-min-instances",
+        type=_positive,
+        default=defaults.block_min_instances,
+        help="instances that must flag an actor before it is blocked everywhere (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="warning",
@@ -103,7 +170,16 @@ def _run_collector(args: argparse.Namespace) -> int:
             "or listen on 127.0.0.1."
         )
     settings = CollectorSettings(
-        db_path=args.db, api_keys=keys, max_body_bytes=args.max_body_bytes, queue_size=args.queue_size
+        db_path=args.db,
+        api_keys=keys,
+        max_body_bytes=args.max_body_bytes,
+        queue_size=args.queue_size,
+        retention_days=args.retention_days or None,
+        max_db_mb=args.max_db_mb or None,
+        retention_interval_seconds=args.retention_interval,
+        drift_grace_minutes=args.drift_grace_minutes,
+        block_seconds=args.block_seconds,
+        block_min_instances=args.block_min_instances,
     )
     try:
         app = create_app(settings)

@@ -44,7 +44,17 @@ def test_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
 def test_help_lists_the_collector_options() -> None:
     result = _run_cli("collector", "--help")
     assert result.returncode == 0
-    for option in ("--host", "--port", "--db", "--api-key", "--max-body-bytes", "--queue-size"):
+    options = (
+        "--host",
+        "--port",
+        "--db",
+        "--api-key",
+        "--max-body-bytes",
+        "--queue-size",
+        "--retention-days",
+    )
+    options += ("--max-db-mb", "--retention-interval", "--drift-grace-minutes", "--block-seconds")
+    for option in (*options, "--block-min-instances"):
         assert option in result.stdout
 
 
@@ -59,3 +69,14 @@ def test_keys_from_the_environment_and_database_created_on_first_start(
             reply = post_batch(process, sample_batch(spans=2), headers={"authorization": f"Bearer {key}"})
             assert reply.status_code == status
         assert httpx.get(process.url + "/v1/health").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--retention-days", "-1"), ("--max-db-mb", "x"), ("--block-seconds", "0")]
+)
+def test_bad_retention_and_block_settings_are_refused_by_name(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    result = _run_cli("collector", "--db", str(tmp_path / "c.sqlite"), option, value)
+    assert result.returncode == 2
+    assert option in result.stderr

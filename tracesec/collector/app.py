@@ -8,7 +8,11 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from tracesec.collector import dashboard
 from tracesec.collector.auth import BearerAuth
+from tracesec.collector.blocklist import BlockPolicy
+from tracesec.collector.ingest import Ingest
+from tracesec.collector.retention import RetentionPolicy
 from tracesec.collector.routes import CollectorApi, Limits
 from tracesec.collector.settings import CollectorSettings
 from tracesec.collector.store import Store
@@ -21,7 +25,16 @@ def create_app(settings: CollectorSettings) -> Starlette:
     """Opens (and on first start creates) the database now, so a bad path fails before listening."""
     store = Store(settings.db_path)
     store.initialise()
-    writer = BatchWriter(store, settings.queue_size)
+    ingest = Ingest(
+        BlockPolicy(seconds=settings.block_seconds, min_instances=settings.block_min_instances),
+        drift_grace_seconds=settings.drift_grace_minutes * 60,
+    )
+    retention = RetentionPolicy(
+        max_age_seconds=None if settings.retention_days is None else settings.retention_days * 86_400,
+        max_bytes=None if settings.max_db_mb is None else settings.max_db_mb * 1024 * 1024,
+        interval_seconds=settings.retention_interval_seconds,
+    )
+    writer = BatchWriter(store, ingest, retention, settings.queue_size)
     api = CollectorApi(store, writer, Limits(settings.max_body_bytes, settings.retry_after_seconds))
 
     @asynccontextmanager
@@ -33,7 +46,7 @@ def create_app(settings: CollectorSettings) -> Starlette:
             writer.stop(_WRITER_STOP_TIMEOUT)
 
     return Starlette(
-        routes=api.routes(),
+        routes=[*api.routes(), *dashboard.routes()],
         middleware=[Middleware(BearerAuth, keys=settings.api_keys)],
         lifespan=lifespan,
     )

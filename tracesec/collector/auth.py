@@ -1,6 +1,9 @@
-"""Bearer-key check in front of every route: agents send ``Authorization: Bearer <key>``, and readers of
+"""Bearer-key check in front of the API: agents send ``Authorization: Bearer <key>``, and readers of
 the query API use the same keys. With no key configured the collector only listens on loopback (see
-cli.py), and this check lets everything through."""
+cli.py), and this check lets everything through.
+
+Only paths starting with ``/v1`` need a key: everything else is the dashboard's page and static files, which a
+browser loads without one (they hold no data); the dashboard then sends the key on its /v1 calls."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+PROTECTED_PREFIX = "/v1"
+
 
 class BearerAuth:
     def __init__(self, app: ASGIApp, keys: Iterable[str]) -> None:
@@ -17,7 +22,12 @@ class BearerAuth:
         self.keys = tuple(key.encode() for key in keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or self._authorised(scope):
+        if (
+            scope["type"] != "http"
+            or not self.keys
+            or not scope["path"].startswith(PROTECTED_PREFIX)
+            or self._authorised(scope)
+        ):
             await self.app(scope, receive, send)
             return
         body = json.dumps({"error": "missing or wrong API key (Authorization: Bearer <key>)"}).encode()

@@ -1,14 +1,15 @@
 """Reading spans and events back: equality filters, a time window and cursor paging.
 
 Results come oldest first, ordered by (time, row id); the cursor is that pair for the last row returned,
-so paging is stable while new batches arrive and a client can poll for what is new.
+so paging is stable while new batches arrive and a client can poll for what is new. Ranked lists
+(endpoints, actors, incidents) page by position instead: their order changes as data arrives anyway.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -72,7 +73,7 @@ def page(conn: sqlite3.Connection, table: Table, params: Mapping[str, str]) -> d
     if "cursor" in params:
         conditions.append(f"({table.time_column}, id) > (?, ?)")
         values.extend(_parse_cursor(params["cursor"]))
-    limit = _parse_limit(params.get("limit"))
+    limit = parse_limit(params.get("limit"))
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     rows = conn.execute(
         f"SELECT {', '.join(table.columns)}, id FROM {table.name} {where}"
@@ -113,7 +114,23 @@ def _parse_cursor(text: str) -> tuple[int, int]:
     return time_ns, row_id
 
 
-def _parse_limit(text: str | None) -> int:
+def offset_page(name: str, items: Sequence[Any], params: Mapping[str, str]) -> dict[str, Any]:
+    """One page of an already ranked list: ``{name: [...], "next_cursor": str | None}``."""
+    offset, limit = page_window(params)
+    more = len(items) > offset + limit
+    return {name: list(items[offset : offset + limit]), "next_cursor": str(offset + limit) if more else None}
+
+
+def page_window(params: Mapping[str, str]) -> tuple[int, int]:
+    """(offset, limit) of a ranked list's page; the cursor is the position of the page's first item."""
+    text = params.get("cursor", "0")
+    offset = _whole_number(text)
+    if offset is None:
+        raise QueryError(f"cursor: not a cursor this API returned: {text!r}")
+    return offset, parse_limit(params.get("limit"))
+
+
+def parse_limit(text: str | None) -> int:
     if text is None:
         return DEFAULT_LIMIT
     limit = _whole_number(text)

@@ -1,5 +1,6 @@
 """The HTTP API: ingest (POST /v1/batches), the query API and health. Every error is JSON
-``{"error": "<what is wrong>"}`` (plus ``"path"`` naming the field for a malformed batch)."""
+``{"error": "<what is wrong>"}`` (plus ``"path"`` naming the field for a malformed batch). Handlers only
+translate HTTP: each query is a function of a read-only connection in its own module."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tracesec.collector.actors import list_actors
+from tracesec.collector.apis import UnknownService, list_apis, openapi_document
 from tracesec.collector.body import BodyError, read_body
+from tracesec.collector.incidents import list_incidents
+from tracesec.collector.ingest import prepare
 from tracesec.collector.query import EVENTS, SPANS, QueryError, Table, page
+from tracesec.collector.retention import used_bytes
+from tracesec.collector.servicemap import service_map
 from tracesec.collector.store import Store, instances, totals
 from tracesec.collector.validation import InvalidBatch, decode_batch
 from tracesec.collector.writer import BatchWriter, QueueFull, StoreUnavailable
@@ -46,6 +53,12 @@ class CollectorApi:
             Route("/v1/spans", self.spans, methods=["GET"]),
             Route("/v1/events", self.events, methods=["GET"]),
             Route("/v1/instances", self.instances, methods=["GET"]),
+            Route("/v1/apis", self.apis, methods=["GET"]),
+            Route("/v1/openapi.json", self.openapi, methods=["GET"]),
+            Route("/v1/actors", self.actors, methods=["GET"]),
+            Route("/v1/incidents", self.incidents, methods=["GET"]),
+            Route("/v1/service-map", self.service_map, methods=["GET"]),
+            Route("/v1/blocklist", self.blocklist, methods=["GET"]),
             Route("/v1/health", self.health, methods=["GET"]),
         ]
 
@@ -63,6 +76,8 @@ class CollectorApi:
         try:
             body = await read_body(request.stream(), request.headers.get("content-encoding", ""), limit)
             batch = decode_batch(body)
+            if "sketches" in batch or "inventory" in batch:
+                batch = await run_in_threadpool(prepare, batch)
             stored = await asyncio.wrap_future(self.writer.submit(batch, received_ns))
         except BodyError as exc:
             return error(exc.status, str(exc))
@@ -76,7 +91,7 @@ class CollectorApi:
             {
                 "accepted": {"spans": stored.spans, "events": stored.events},
                 "duplicate": stored.duplicate,
-                "blocklist": [],
+                "blocklist": self.writer.ingest.blocklist.entries(time.time_ns()),
             },
             status_code=202,
         )
@@ -93,9 +108,36 @@ class CollectorApi:
         return await self._page(EVENTS, request)
 
     async def _page(self, table: Table, request: Request) -> JSONResponse:
-        params = dict(request.query_params)
+        return await self._query(page, table, dict(request.query_params))
+
+    async def apis(self, request: Request) -> JSONResponse:
+        return await self._query(list_apis, dict(request.query_params), time.time_ns())
+
+    async def openapi(self, request: Request) -> JSONResponse:
+        service = request.query_params.get("service")
+        if not service:
+            return error(400, "service: required, e.g. /v1/openapi.json?service=shop")
         try:
-            return JSONResponse(await run_in_threadpool(self._read, page, table, params))
+            return await self._query(openapi_document, service)
+        except UnknownService as exc:
+            return error(404, str(exc))
+
+    async def actors(self, request: Request) -> JSONResponse:
+        return await self._query(list_actors, dict(request.query_params))
+
+    async def incidents(self, request: Request) -> JSONResponse:
+        return await self._query(list_incidents, dict(request.query_params), time.time_ns())
+
+    async def service_map(self, request: Request) -> JSONResponse:
+        return await self._query(service_map)
+
+    async def blocklist(self, request: Request) -> JSONResponse:
+        return JSONResponse({"blocklist": self.writer.ingest.blocklist.entries(time.time_ns())})
+
+    async def _query(self, query: Callable[..., Any], *args: Any) -> JSONResponse:
+        """Run a query in a worker thread; a bad query parameter is a 400 naming it."""
+        try:
+            return JSONResponse(await run_in_threadpool(self._read, query, *args))
         except QueryError as exc:
             return error(400, str(exc))
 
@@ -111,6 +153,7 @@ class CollectorApi:
     async def health(self, request: Request) -> JSONResponse:
         try:
             counts = await run_in_threadpool(self._read, totals)
+            used = await run_in_threadpool(self._read, used_bytes)
         except sqlite3.Error as exc:
             return error(503, f"database unavailable: {exc}", ok=False)
         return JSONResponse(
@@ -118,6 +161,7 @@ class CollectorApi:
                 "ok": True,
                 "db": str(self.store.path),
                 "counts": counts,
+                "storage": {"used_bytes": used},
                 "queue": {
                     "depth": self.writer.depth,
                     "pending": self.writer.pending,

@@ -12,6 +12,7 @@ from typing import Any
 from tracesec import __version__
 
 _ROUTES = ("/api/users/{id}", "/api/orders", "/api/orders/{id}", "/login", "/api/search")
+_USERS = 500  # distinct callers, each from many addresses: the costly case for the actor tables
 
 
 def sample_batch(
@@ -65,6 +66,9 @@ def _span(rng: random.Random, trace_id: str, parent: str | None, now: int, kind:
             "http.response.status_code": rng.choice((200, 200, 200, 201, 404)),
             "client.address": f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
             "user_agent.original": "Mozilla/5.0 (X11; Linux x86_64) Example/1.0",
+            "tracesec.actor.kind": "jwt",
+            "tracesec.actor.id": f"user-{rng.randrange(_USERS)}",
+            "tracesec.dependencies": ["sqlite:shop"],
         }
     else:
         name = "SELECT shop"

@@ -19,6 +19,18 @@ class CollectorSettings:
     max_body_bytes: int = 16 * 1024 * 1024
     queue_size: int = 64
     retry_after_seconds: int = 1
+    retention_days: float | None = 7.0
+    """Rows older than this are deleted (None: kept forever)."""
+    max_db_mb: int | None = None
+    """While the database uses more, its oldest spans and events are deleted (None: no limit)."""
+    retention_interval_seconds: float = 60.0
+    drift_grace_minutes: float = 10.0
+    """A service's learning period: no api_drift events before it has been reporting this long."""
+    block_seconds: float = 600.0
+    """How long a pushed block lasts."""
+    block_min_instances: int = 2
+    """Instances that must flag an actor before it is blocked everywhere (a blocked_actor decision:
+    one is enough)."""
 
 
 def default_db_path() -> Path:

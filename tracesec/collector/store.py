@@ -2,16 +2,16 @@
 writer thread, see writer.py) and read through short-lived read-only connections, so queries never wait
 for ingest and ingest never waits for queries.
 
-Besides spans and events, every batch's sketches and inventory records are kept as JSON rows per
-service and instance, and each instance's resource is remembered: the analysis features (API inventory,
-actors, incidents, dashboard) read those later without a change of the ingest path.
+This module owns the schema and the raw rows (batches, instances, spans, events); the aggregates the
+analysis features keep up to date in the same transaction (merged endpoints, merged sketches, actors,
+dependencies, blocks) are written by their own modules, see ingest.py.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,9 +90,86 @@ _MIGRATIONS = (
     );
     CREATE INDEX records_by_source ON records (section, service, instance_id);
     """,
+    # 2: aggregates kept up to date at ingest; the raw sketch and inventory rows they replace are dropped
+    # (they were never read, and only a pre-release collector wrote them).
+    """
+    DROP TABLE records;
+    CREATE INDEX batches_by_time ON batches (received_at_unix_nano);
+    CREATE TABLE endpoints (
+        service TEXT NOT NULL,
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,
+        record TEXT NOT NULL,
+        updated_at_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (service, method, route)
+    ) WITHOUT ROWID;
+    CREATE TABLE sketches (
+        entry_group TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        name TEXT NOT NULL,
+        window_start REAL NOT NULL,
+        entry TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sketches_by_name ON sketches (service, name, window_start);
+    CREATE TABLE actors (
+        service TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        first_seen_unix_nano INTEGER NOT NULL,
+        last_seen_unix_nano INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        risk INTEGER NOT NULL,
+        PRIMARY KEY (service, actor)
+    ) WITHOUT ROWID;
+    CREATE INDEX actors_by_risk ON actors (risk, last_seen_unix_nano);
+    CREATE INDEX actors_by_time ON actors (last_seen_unix_nano);
+    CREATE TABLE actor_routes (
+        service TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        route TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        PRIMARY KEY (service, actor, route)
+    ) WITHOUT ROWID;
+    CREATE TABLE actor_addresses (
+        service TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        address TEXT NOT NULL,
+        PRIMARY KEY (service, actor, address)
+    ) WITHOUT ROWID;
+    CREATE TABLE actor_events (
+        service TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        type TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        severity_rank INTEGER NOT NULL,
+        last_seen_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (service, actor, type)
+    ) WITHOUT ROWID;
+    CREATE TABLE dependencies (
+        service TEXT NOT NULL,
+        target TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        first_seen_unix_nano INTEGER NOT NULL,
+        last_seen_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (service, target)
+    ) WITHOUT ROWID;
+    CREATE TABLE actor_flags (
+        block_key TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        time_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (block_key, instance_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE blocks (
+        block_key TEXT PRIMARY KEY,
+        until_unix_nano INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
-_RECORD_SECTIONS = ("sketches", "inventory")
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# every JSON column is stored compact
+dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+Event = dict[str, Any]
 
 
 class StoreError(Exception):
@@ -117,6 +194,8 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self.writer_connection()
+            # only takes effect on a new, empty database: lets retention hand freed pages back to the disk
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         try:
@@ -154,29 +233,15 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
 
-def write_batches(conn: sqlite3.Connection, batches: Sequence[tuple[dict[str, Any], int]]) -> list[Stored]:
-    """Store validated (batch, received time) pairs in one transaction: every batch whole, or (on an
-    error) none of them; a batch_id already stored is acknowledged without writing it again.
-
-    Writing the batches that queued up together in one commit is what keeps ingest fast under load:
-    index pages that several batches touch are written once."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        stored = [_write_batch(conn, batch, received_ns) for batch, received_ns in batches]
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return stored
-
-
-def _write_batch(conn: sqlite3.Connection, batch: dict[str, Any], received_ns: int) -> Stored:
+def write_batch(conn: sqlite3.Connection, batch: dict[str, Any], received_ns: int) -> Stored:
+    """Store one validated batch's raw rows inside the caller's transaction; a batch_id already stored is
+    acknowledged (``duplicate``) without writing anything again."""
     resource = batch["resource"]
     service = resource["service.name"]
     instance = resource["service.instance.id"]
     spans = batch.get("spans", ())
     events = batch.get("events", ())
-    metrics = _dumps(batch["metrics"]) if "metrics" in batch else None
+    metrics = dumps(batch["metrics"]) if "metrics" in batch else None
     inserted = conn.execute(
         "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -191,11 +256,11 @@ def _write_batch(conn: sqlite3.Connection, batch: dict[str, Any], received_ns: i
         ),
     ).rowcount
     if inserted:
-        _write_records(conn, batch, service, instance, metrics, received_ns)
+        _write_rows(conn, batch, service, instance, metrics, received_ns)
     return Stored(spans=len(spans), events=len(events), duplicate=not inserted)
 
 
-def _write_records(
+def _write_rows(
     conn: sqlite3.Connection,
     batch: dict[str, Any],
     service: str,
@@ -207,7 +272,7 @@ def _write_records(
         "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service, instance_id) DO UPDATE SET"
         " resource = excluded.resource, metrics = coalesce(excluded.metrics, metrics),"
         " last_seen_unix_nano = excluded.last_seen_unix_nano",
-        (service, instance, _dumps(batch["resource"]), metrics, received_ns, received_ns),
+        (service, instance, dumps(batch["resource"]), metrics, received_ns, received_ns),
     )
     conn.executemany(
         "INSERT INTO spans (service, instance_id, trace_id, span_id, parent_span_id, name, kind,"
@@ -227,11 +292,16 @@ def _write_records(
                 span["status"],
                 span["status_message"],
                 _text_or_none(span["attributes"].get("http.route")),
-                _dumps(span["attributes"]),
+                dumps(span["attributes"]),
             )
             for span in batch.get("spans", ())
         ],
     )
+    insert_events(conn, service, instance, batch.get("events", ()))
+
+
+def insert_events(conn: sqlite3.Connection, service: str, instance: str, events: Iterable[Event]) -> None:
+    """Agents' events and the collector's own (api_drift) go to the same table."""
     conn.executemany(
         "INSERT INTO events (service, instance_id, event_id, type, severity, blocked, time_unix_nano,"
         " trace_id, span_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -246,18 +316,9 @@ def _write_records(
                 event["time_unix_nano"],
                 event["trace_id"],
                 event["span_id"],
-                _dumps(event["attributes"]),
+                dumps(event["attributes"]),
             )
-            for event in batch.get("events", ())
-        ],
-    )
-    conn.executemany(
-        "INSERT INTO records (section, service, instance_id, received_at_unix_nano, body)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            (section, service, instance, received_ns, _dumps(record))
-            for section in _RECORD_SECTIONS
-            for record in batch.get(section, ())
+            for event in events
         ],
     )
 

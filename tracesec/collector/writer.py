@@ -2,7 +2,8 @@
 
 One writer means concurrent senders never contend for SQLite's write lock; a bounded queue means
 overload is answered at once (429 with Retry-After) instead of piling batches up in memory. Batches that
-queued up together are committed together, so the busier the collector, the cheaper each batch.
+queued up together are committed together, so the busier the collector, the cheaper each batch. Between
+writes, the same thread applies the retention policy every ``interval_seconds``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
-from tracesec.collector.store import Store, Stored, write_batches
+from tracesec.collector.ingest import Ingest
+from tracesec.collector.retention import RetentionPolicy, apply_retention
+from tracesec.collector.store import Store, Stored
 
 log = logging.getLogger("tracesec.collector")
 
@@ -31,8 +35,10 @@ class StoreUnavailable(Exception):
 
 
 class BatchWriter:
-    def __init__(self, store: Store, capacity: int) -> None:
+    def __init__(self, store: Store, ingest: Ingest, retention: RetentionPolicy, capacity: int) -> None:
         self.store = store
+        self.ingest = ingest
+        self.retention = retention
         self.capacity = capacity
         self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=capacity)
         self._thread: threading.Thread | None = None
@@ -74,20 +80,35 @@ class BatchWriter:
     def _run(self) -> None:
         conn = self.store.writer_connection()
         try:
+            self.ingest.load(conn)
+            next_retention = time.monotonic()
             stopping = False
             while not stopping:
-                group, stopping = self._next_group()
+                if time.monotonic() >= next_retention:
+                    self._retain(conn)
+                    next_retention = time.monotonic() + self.retention.interval_seconds
+                group, stopping = self._next_group(max(0.0, next_retention - time.monotonic()))
                 if group:
                     self._write(conn, group)
         finally:
             conn.close()
 
-    def _next_group(self) -> tuple[list[_Job], bool]:
-        """The next batch (waiting for one) plus those queued behind it, up to _GROUP_SPANS spans; and
-        whether stop() was called, in which case nothing queued before it is left behind."""
+    def _retain(self, conn: sqlite3.Connection) -> None:
+        try:
+            apply_retention(conn, self.retention, time.time_ns())
+        except sqlite3.Error as exc:  # a busy or full disk must not stop ingest; next round tries again
+            log.warning("tracesec collector: retention not applied: %s", exc)
+
+    def _next_group(self, timeout: float) -> tuple[list[_Job], bool]:
+        """The next batch (waiting up to ``timeout`` seconds for one) plus those queued behind it, up to
+        _GROUP_SPANS spans; and whether stop() was called, in which case nothing queued before it is left
+        behind."""
         group: list[_Job] = []
         spans = 0
-        job = self._jobs.get()
+        try:
+            job = self._jobs.get(timeout=timeout)
+        except queue.Empty:
+            return group, False
         while job is not None:
             group.append(job)
             spans += len(job[0].get("spans", ()))
@@ -101,7 +122,7 @@ class BatchWriter:
 
     def _write(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
         try:
-            stored = write_batches(conn, [(batch, received_ns) for batch, received_ns, _ in jobs])
+            stored = self.ingest.write(conn, [(batch, received_ns) for batch, received_ns, _ in jobs])
         except sqlite3.Error as exc:
             log.warning("tracesec collector: %d batch(es) not stored: %s", len(jobs), exc)
             self._settle(jobs, error=StoreUnavailable(f"database unavailable: {exc}"))
