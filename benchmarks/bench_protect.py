@@ -1,6 +1,7 @@
 """Runtime protection costs: one sink check inside a request (the hook bus, the input lookup and the
-detector when an input is in the argument), and the added time per request of a Flask route running three
-SQL queries, bare and instrumented, interleaved in one run.
+detector when an input is in the argument), one more identical event of a monitor-mode flood (the rate
+limit holds it back), and the added time per request of a Flask route running three SQL queries, bare
+and instrumented, interleaved in one run.
 
 Budgets: <= 1 us per sink check when the argument holds no user input; <= 30 us when it does (a
 200-character query, tokenize and compare)."""
@@ -14,9 +15,10 @@ from typing import Any
 import tracesec
 from benchmarks import apps
 from benchmarks.bench_core import BLOCKS, REQUESTS_PER_BLOCK, _timed_each
-from benchmarks.harness import Row, interleaved, report, row
+from benchmarks.harness import Row, interleaved, per_call_us, report, row
 from tracesec.context import EnvironHeaders, RequestContext, _current
 from tracesec.hooks import check_sink
+from tracesec.protect.verdict import Finding
 from tracesec.spans import Span
 
 ABSENT_BUDGET_US = 1.0
@@ -72,6 +74,25 @@ def sink_checks() -> list[Row]:
     rows = [row(name, figures, budget_us=ABSENT_BUDGET_US) for name, figures in absent.items()]
     rows += [row(name, figures, budget_us=PRESENT_BUDGET_US) for name, figures in present.items()]
     return rows
+
+
+def flood_event() -> list[Row]:
+    """An attacker replaying one payload in monitor mode: once the key's per-minute quota is used up, each
+    further finding is only counted, never turned into evidence or queued."""
+    agent = tracesec.install(endpoint="file:///dev/null", behavior=False, discovery=False)
+    assert agent.products is not None and agent.products.protection is not None
+    verdict = agent.products.protection.verdict
+    ctx = _request_context(agent)
+    finding = Finding("sql_injection", "sql", "sqlite3.Cursor.execute", QUERY_WITH_INPUT, "query.name", NAME)
+    token = _current.set(ctx)
+    try:
+        for _ in range(agent.config.protect_events_per_minute):
+            verdict.report(ctx, finding)
+        figures = per_call_us(lambda: verdict.report(ctx, finding), number=2_000)
+    finally:
+        _current.reset(token)
+        tracesec.uninstall()
+    return [row("monitor-mode flood: one more identical event, rate-limited", figures)]
 
 
 def three_query_app() -> Any:
@@ -133,7 +154,7 @@ def route_with_three_queries() -> list[Row]:
 
 
 def main() -> None:
-    report("protect", sink_checks() + route_with_three_queries())
+    report("protect", sink_checks() + flood_event() + route_with_three_queries())
 
 
 if __name__ == "__main__":

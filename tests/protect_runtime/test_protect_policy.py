@@ -13,9 +13,10 @@ import tracesec
 from tests.protect_runtime.conftest import protected_app, security_events
 from tests.support.clients import wsgi_client
 from tests.support.records import Record, wait_for_records
-from tracesec.events import SecurityEvent
+from tracesec.events import Blocked, SecurityEvent
 from tracesec.failsafe import internal_errors
 from tracesec.protect import sinks
+from tracesec.protect import verdict as verdict_module
 from tracesec.protect.ratelimit import EventLimiter
 from tracesec.protect.verdict import Finding, Verdict
 
@@ -85,6 +86,27 @@ def test_held_back_count_travels_on_the_next_event() -> None:
     assert len(shipped) == 2
     assert "tracesec.protect.suppressed" not in shipped[0].attributes
     assert shipped[1].attributes["tracesec.protect.suppressed"] == 3
+
+
+@pytest.mark.parametrize("block", [False, True])
+def test_a_held_back_event_builds_evidence_only_when_it_blocks(
+    monkeypatch: pytest.MonkeyPatch, block: bool
+) -> None:
+    """A monitor-mode flood costs a counter per event; a blocked request still gets its event and 403."""
+    frames_read: list[int] = []
+    monkeypatch.setattr(verdict_module, "app_frame", frames_read.append)
+    shipped: list[SecurityEvent] = []
+    verdict = Verdict(block=block, limiter=EventLimiter(1), emit=shipped.append)
+    finding = Finding("sql_injection", "sql", "sqlite3.Cursor.execute", "SELECT 1", "query.q", "1 OR 1=1")
+    for _ in range(5):
+        if block:
+            with pytest.raises(Blocked):
+                verdict.report(None, finding)
+        else:
+            verdict.report(None, finding)
+    assert len(shipped) == 1
+    assert len(frames_read) == (5 if block else 1)
+    assert verdict.limiter.suppressed_total == 4
 
 
 def test_a_failing_detector_lets_the_sink_run_and_is_counted(

@@ -43,7 +43,26 @@ class Verdict:
         self.emit = emit
 
     def report(self, ctx: RequestContext | None, finding: Finding) -> None:
+        """The rate limit is asked first: an event neither blocked nor shipped (a flood of one payload in
+        monitor mode) costs a counter increment, not evidence building."""
         blocked = self.block and finding.blockable
+        route = None if ctx is None else ctx.route or ctx.path
+        held = self.limiter.admit((finding.type, route, finding.sink, finding.input_path))
+        if held is None and not blocked:
+            return
+        event = self.event(ctx, finding, blocked)
+        if held is not None:
+            if held:
+                event.attributes["tracesec.protect.suppressed"] = held
+            self.emit(event)
+        if ctx is not None:
+            ctx.events.append(event)
+        if blocked:
+            raise Blocked(event)
+
+    @staticmethod
+    def event(ctx: RequestContext | None, finding: Finding, blocked: bool) -> SecurityEvent:
+        """The contract's event with its evidence: sink, input, the app's calling frame, request."""
         attributes: dict[str, Any] = {} if ctx is None else request_attributes(ctx)
         attributes["tracesec.sink"] = finding.sink
         attributes["tracesec.sink.kind"] = finding.kind
@@ -52,11 +71,11 @@ class Verdict:
             attributes["tracesec.input.source"] = finding.input_path.split(".", 1)[0]
             attributes["tracesec.input.path"] = finding.input_path
             attributes["tracesec.input.payload"] = shorten(finding.payload)
-        location = app_frame(2)
+        location = app_frame(3)
         if location is not None:
             attributes["code.location"] = location
         attributes.update(finding.attributes)
-        event = SecurityEvent(
+        return SecurityEvent(
             finding.type,
             finding.severity,
             blocked=blocked,
@@ -64,13 +83,3 @@ class Verdict:
             trace_id=None if ctx is None else ctx.span.trace_id,
             span_id=None if ctx is None else ctx.span.span_id,
         )
-        route = None if ctx is None else ctx.route or ctx.path
-        held = self.limiter.admit((finding.type, route, finding.sink, finding.input_path))
-        if held is not None:
-            if held:
-                attributes["tracesec.protect.suppressed"] = held
-            self.emit(event)
-        if ctx is not None:
-            ctx.events.append(event)
-        if blocked:
-            raise Blocked(event)
