@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -15,12 +16,14 @@ _LINE_TYPES = {"spans": "span", "events": "event", "sketches": "sketch", "invent
 
 
 def records(batch: dict[str, Any]) -> list[dict[str, Any]]:
-    """One self-contained record per span/event/sketch/inventory entry, each naming its service."""
+    """One self-contained record per span/event/sketch/inventory entry, each naming its service and the
+    process that sent it (gunicorn workers share one file)."""
     service = batch["resource"]["service.name"]
+    pid = batch["resource"]["process.pid"]
     lines = []
     for section, line_type in _LINE_TYPES.items():
         for record in batch.get(section, ()):
-            lines.append({"type": line_type, "service": service, **record})
+            lines.append({"type": line_type, "service": service, "process.pid": pid, **record})
     return lines
 
 
@@ -33,11 +36,18 @@ class FileTransport:
 
     def send(self, batch: dict[str, Any]) -> None:
         text = "".join(json.dumps(line, separators=(",", ":"), default=str) + "\n" for line in records(batch))
+        data = text.encode("utf-8")
         try:
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as out:
-                    out.write(text)
+                # One append per batch, so several processes writing the same file never interleave lines.
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    written = 0
+                    while written < len(data):
+                        written += os.write(descriptor, data[written:])
+                finally:
+                    os.close(descriptor)
         except OSError as exc:
             raise ExportError("network", f"cannot write {self.path}: {exc}") from exc
 
