@@ -1,5 +1,6 @@
 """The ``tracesec`` command. One subcommand per job: ``tracesec collector`` runs the analysis service,
-``tracesec demo`` shows the whole product on an example shop in about a minute."""
+``tracesec demo`` shows the whole product on an example shop in about a minute, ``tracesec config`` shows
+the settings the agent would use here."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_collector(commands)
     _add_demo(commands)
+    _add_config(commands)
     args = parser.parse_args(argv)
     run: Command = args.run
     return run(args)
@@ -255,6 +257,42 @@ def _run_demo(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("tracesec demo: interrupted", file=sys.stderr)
         return 130
+    return 0
+
+
+_SECRET_SETTINGS = ("_API_KEY", "_HASH_KEY", "_SECRET", "_TOKEN", "_PASSWORD")
+
+
+def _add_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "config",
+        help="show the settings tracesec would use here (TRACESEC_* environment and defaults)",
+        description="Print every setting with the value the agent would use in this environment; with "
+        "--markdown, the reference table of docs/configuration.md (defaults, accepted values, meaning).",
+    )
+    parser.add_argument("--markdown", action="store_true", help="the reference table instead of the values")
+    parser.set_defaults(run=_run_config)
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    from tracesec.config import Config, ConfigError
+    from tracesec.redaction import REDACTED
+
+    if args.markdown:
+        print("| variable | default | accepts | meaning |\n|---|---|---|---|")
+        for info in Config().describe():
+            print(f"| `{info.variable}` | `{info.default}` | {info.accepted} | {info.doc} |")
+        return 0
+    try:
+        settings = Config.load().describe()
+    except ConfigError as exc:
+        print(f"tracesec config: {exc}", file=sys.stderr)
+        return 2
+    width = max(len(info.variable) for info in settings)
+    for info in settings:
+        note = "" if info.value == info.default else "   (set)"
+        value = REDACTED if info.value and info.variable.endswith(_SECRET_SETTINGS) else info.value
+        print(f"{info.variable:<{width}}  {value}{note}")
     return 0
 
 

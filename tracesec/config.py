@@ -11,10 +11,13 @@ import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ENV_PREFIX = "TRACESEC_"
 MODES = ("monitor", "block", "off")
+SESSION_COOKIES = frozenset(
+    {"session", "sessionid", "connect.sid", "_session_id", "jsessionid", "phpsessid", "laravel_session"}
+)
 
 
 class ConfigError(ValueError):
@@ -77,6 +80,20 @@ def _names(raw: str, _meta: Any) -> frozenset[str]:
 def _items(raw: str, _meta: Any) -> tuple[str, ...]:
     """Comma-separated entries whose case matters (routes, JSON field paths)."""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _texts(raw: str, _meta: Any) -> frozenset[str]:
+    """Comma-separated values whose case matters (route templates, user ids)."""
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _name_list(raw: str, _meta: Any) -> tuple[str, ...]:
+    """Comma-separated names, lower-cased, in the order given (earlier ones are tried first)."""
+    return tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+
+
+def _integers(raw: str, bounds: tuple[int, int]) -> frozenset[int]:
+    return frozenset(_integer(part, bounds) for part in raw.split(",") if part.strip())
 
 
 def _networks(raw: str, _meta: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -167,6 +184,108 @@ class Config:
     )
 
     behavior: bool = setting(True, _flag, doc="inline behaviour checks (rates, token sharing, scanners...)")
+    behavior_window_seconds: float = setting(
+        60.0, _number, (1.0, 3600.0), "window of the rate, enumeration, exfiltration and scanner checks"
+    )
+    behavior_baseline_windows: int = setting(
+        60, _integer, (2, 10_000), "windows a route's baseline remembers (exponential decay)"
+    )
+    behavior_warmup_windows: int = setting(
+        5, _integer, (1, 1000), "windows with traffic before a route's baseline is trusted"
+    )
+    behavior_warmup_actors: int = setting(
+        20, _integer, (1, 1_000_000), "actor-windows a route needs before its baseline is trusted"
+    )
+    behavior_baseline_quantile: float = setting(
+        0.95, _number, (0.5, 0.999), "per-actor quantile of a route's baseline the factors multiply"
+    )
+    behavior_rate_factor: float = setting(10.0, _number, (1.0, 1000.0), "rate_anomaly: times the usual calls")
+    behavior_rate_min_calls: int = setting(
+        30, _integer, (1, 1_000_000), "rate_anomaly: calls never flagged below"
+    )
+    behavior_enumeration_factor: float = setting(
+        10.0, _number, (1.0, 1000.0), "enumeration: times the usual distinct object IDs"
+    )
+    behavior_enumeration_min_ids: int = setting(
+        30, _integer, (1, 1_000_000), "enumeration: distinct object IDs never flagged below"
+    )
+    behavior_exfiltration_factor: float = setting(
+        10.0, _number, (1.0, 1000.0), "exfiltration: times the usual response size / bytes per actor"
+    )
+    behavior_exfiltration_min_bytes: int = setting(
+        1_000_000, _integer, (0, 10**12), "exfiltration: bytes never flagged below"
+    )
+    behavior_token_sharing_ips: int = setting(
+        5, _integer, (2, 10_000), "token_sharing: client IPs of one credential within its window"
+    )
+    behavior_token_sharing_window_seconds: float = setting(
+        600.0, _number, (1.0, 86_400.0), "token_sharing: window in seconds"
+    )
+    behavior_stuffing_failures: int = setting(
+        20, _integer, (1, 100_000), "credential_stuffing: failed authentications per client IP"
+    )
+    behavior_stuffing_accounts: int = setting(
+        5, _integer, (2, 100_000), "credential_stuffing: distinct accounts failing from one client IP"
+    )
+    behavior_stuffing_window_seconds: float = setting(
+        600.0, _number, (1.0, 86_400.0), "credential_stuffing: window in seconds"
+    )
+    behavior_auth_failure_statuses: frozenset[int] = setting(
+        frozenset({401, 403}), _integers, (100, 599), "comma-separated statuses meaning failed authentication"
+    )
+    behavior_login_routes: frozenset[str] = setting(
+        frozenset(), _texts, doc="comma-separated login route templates or paths (any 4xx/5xx is a failure)"
+    )
+    behavior_scanner_not_found: int = setting(40, _integer, (1, 100_000), "scanner: 404s per client IP")
+    behavior_scanner_probe_paths: int = setting(
+        3, _integer, (1, 100_000), "scanner: well-known probe paths (/.env, /.git/...) per client IP"
+    )
+    behavior_scanner_user_agents: frozenset[str] = setting(
+        frozenset(), _names, doc="extra comma-separated user-agent substrings that name a scanner"
+    )
+    behavior_api_key_headers: tuple[str, ...] = setting(
+        ("x-api-key",), _name_list, doc="comma-separated headers an API key is read from, in order"
+    )
+    behavior_session_cookies: frozenset[str] = setting(
+        SESSION_COOKIES, _names, doc="comma-separated session cookie names (a session names the actor)"
+    )
+    behavior_block_seconds: float = setting(
+        600.0, _number, (1.0, 86_400.0), "block mode: seconds an offending actor stays blocked"
+    )
+    behavior_deny_ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = setting(
+        (), _networks, doc="client IPs or CIDRs always refused in block mode"
+    )
+    behavior_allow_ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = setting(
+        (), _networks, doc="client IPs or CIDRs never checked nor blocked"
+    )
+    behavior_deny_users: frozenset[str] = setting(
+        frozenset(), _texts, doc="user ids (set_user) always refused in block mode"
+    )
+    behavior_allow_users: frozenset[str] = setting(
+        frozenset(), _texts, doc="user ids never checked nor blocked"
+    )
+    behavior_deny_credentials: frozenset[str] = setting(
+        frozenset(), _names, doc="credential hashes (tracesec.credential.hash) always refused in block mode"
+    )
+    behavior_allow_credentials: frozenset[str] = setting(
+        frozenset(), _names, doc="credential hashes never checked nor blocked"
+    )
+    behavior_max_routes: int = setting(
+        1000, _integer, (1, 100_000), "routes with behaviour baselines (beyond: route checks skipped)"
+    )
+    behavior_max_actor_routes: int = setting(
+        10_000, _integer, (0, 10_000_000), "exact (actor, route) totals per window; beyond: count-mins"
+    )
+    behavior_max_object_ids: int = setting(
+        65_536,
+        _integer,
+        (0, 10_000_000),
+        "exact (actor, route, object ID) pairs per window; beyond: count-min",
+    )
+    behavior_max_tracked_credentials: int = setting(
+        1000, _integer, (0, 1_000_000), "credentials whose client IPs are shipped as a HyperLogLog per window"
+    )
+    behavior_sketch_width: int = setting(8192, _integer, (64, 1 << 24), "count-min width (4 rows of it)")
     discovery: bool = setting(True, _flag, doc="learn the API inventory (endpoints, schemas, auth, labels)")
     discovery_sample_first: int = setting(
         20, _integer, (0, 100_000), "requests analysed in full per endpoint and status before sampling"
@@ -215,12 +334,60 @@ class Config:
                 raise ConfigError(f"{origin}: invalid value {raw!r}; accepted: {exc}") from None
         return cls(**values)
 
-    def describe(self) -> list[tuple[str, str, str]]:
-        """(variable, current value, what it is for) for every setting, for docs and `tracesec config`."""
+    def describe(self) -> list[SettingInfo]:
+        """Every setting with its value here and its default, for ``tracesec config`` and the docs."""
         return [
-            (ENV_PREFIX + f.name.upper(), repr(getattr(self, f.name)), f.metadata["doc"])
+            SettingInfo(
+                ENV_PREFIX + f.name.upper(),
+                _show(getattr(self, f.name)),
+                _show(f.default),
+                accepted(f.metadata["parse"], f.metadata["meta"]),
+                f.metadata["doc"],
+            )
             for f in dataclasses.fields(self)
         ]
+
+
+class SettingInfo(NamedTuple):
+    variable: str
+    value: str
+    default: str
+    accepted: str
+    doc: str
+
+
+_LIST_PARSERS: dict[Parser, str] = {
+    _names: "comma-separated names (any case)",
+    _items: "comma-separated entries",
+    _texts: "comma-separated entries",
+    _name_list: "comma-separated names, in order of preference",
+}
+
+
+def accepted(parse: Parser, meta: Any) -> str:
+    """What a setting accepts, in the words its parser uses to refuse a bad value (one source of truth);
+    list parsers refuse nothing, so they are described here."""
+    if parse in _LIST_PARSERS:
+        return _LIST_PARSERS[parse]
+    if parse is _integers:
+        low, high = meta
+        return f"comma-separated whole numbers from {low} to {high}"
+    try:
+        parse("\x00not a valid value\x00", meta)
+    except ValueError as exc:
+        return str(exc)
+    return "text"
+
+
+def _show(value: Any) -> str:
+    """A value as a user would write it in the environment."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (frozenset, set, tuple, list)):
+        return ",".join(sorted(str(item) for item in value))
+    return str(value)
 
 
 def _check_type(variable: str, name: str, value: Any, default: Any, parse: Parser, meta: Any) -> Any:
