@@ -3,6 +3,7 @@ replace them before anything is written to a transport."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -48,7 +49,13 @@ _JSON_SECRET_PAIR = re.compile(r'("([^"\\]{1,64})"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^
 
 
 def is_sensitive_name(name: str, extra: Iterable[str] = ()) -> bool:
-    return bool(_SENSITIVE_NAME.search(name)) or name.lower() in extra
+    return _matches_sensitive_name(name) or name.lower() in extra
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches_sensitive_name(name: str) -> bool:
+    """Field and header names repeat from request to request: the regex runs once per distinct name."""
+    return bool(_SENSITIVE_NAME.search(name))
 
 
 def luhn_valid(digits: str) -> bool:
@@ -66,9 +73,22 @@ def _mask_card(match: re.Match[str]) -> str:
     return REDACTED if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group()
 
 
+_SHORT_TEXT = 256
+
+
 def redact_text(text: str) -> str:
-    """Replace secret-shaped values (tokens, keys, Luhn-valid card numbers) wherever they appear."""
+    """Replace secret-shaped values (tokens, keys, Luhn-valid card numbers) wherever they appear.
+    Short values (header values, JSON strings) repeat a lot and are remembered, within a bounded cache."""
+    if len(text) <= _SHORT_TEXT:
+        return _redact_short_text(text)
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     return _CARD_CANDIDATE.sub(_mask_card, _SECRET_VALUES.sub(REDACTED, text))
+
+
+_redact_short_text = functools.lru_cache(maxsize=4096)(_redact)
 
 
 def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> str:
