@@ -41,6 +41,7 @@ class Products:
             )
             HOOKS.request_start.append(self.behavior.on_request_start)
             HOOKS.request_end.append(self.behavior.on_request_end)
+            HOOKS.record_processors.append(self.behavior.on_record)
             HOOKS.contributors.append(self.behavior.snapshot)
         if config.discovery:
             from tracesec.discovery import Discovery

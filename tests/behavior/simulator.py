@@ -132,6 +132,7 @@ def _normal_user(rng: random.Random, index: int, duration: float) -> list[SimReq
         end = now + rng.uniform(3, 20) * MINUTE
         while now < end:
             now += rng.expovariate(1 / pace)
+            route: str | None
             weight, method, route, pattern, size = rng.choices(ROUTES, [r[0] for r in ROUTES])[0]
             params = None
             path = pattern
@@ -484,11 +485,25 @@ class Outcome:
     blocked: int = 0
 
 
+FLUSH_INTERVAL = 5.0
+"""How often the export worker runs (the agent's default flush interval)."""
+
+
 def replay(engine: BehaviorEngine, requests: Iterable[SimRequest], clock: list[float]) -> Outcome:
-    """Run each request through the engine's start and end hooks, advancing the injected clock."""
+    """Run each request through the engine's start and end hooks, advancing the injected clock; every
+    FLUSH_INTERVAL seconds do what the export worker does: a snapshot (baselines are learnt from closed
+    windows), then each request finished since through the record processor."""
     config = Config.load({})
     outcome = Outcome()
+    finished: list[tuple[RequestContext, SimRequest]] = []
+    next_flush = None
     for request in requests:
+        if next_flush is None:
+            next_flush = request.time + FLUSH_INTERVAL
+        while request.time >= next_flush:
+            clock[0] = next_flush
+            _export(engine, finished, outcome)
+            next_flush += FLUSH_INTERVAL
         clock[0] = request.time
         ctx = to_context(request, config)
         outcome.requests += 1
@@ -505,8 +520,21 @@ def replay(engine: BehaviorEngine, requests: Iterable[SimRequest], clock: list[f
             ctx.route, ctx.path_params = request.route, request.path_params
             ctx.status_code, ctx.response_body_size = request.status, request.response_bytes
             engine.on_request_end(ctx)
-        outcome.events.extend((event, request) for event in ctx.events)
+        finished.append((ctx, request))
+    if next_flush is not None:
+        clock[0] = next_flush
+        _export(engine, finished, outcome)
     return outcome
+
+
+def _export(
+    engine: BehaviorEngine, finished: list[tuple[RequestContext, SimRequest]], outcome: Outcome
+) -> None:
+    engine.snapshot()
+    for ctx, request in finished:
+        engine.on_record(ctx)
+        outcome.events.extend((event, request) for event in ctx.events)
+    finished.clear()
 
 
 @dataclass

@@ -20,6 +20,7 @@ def actor_of(**kwargs: object):  # type: ignore[no-untyped-def]
     engine = BehaviorEngine()
     engine.on_request_start(ctx)
     engine.on_request_end(ctx)
+    engine.on_record(ctx)  # as the export worker does before serialising the span
     return ctx.state["actor"], ctx.span.attributes
 
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ class ActorResolver:
         self.api_key_headers = api_key_headers
         self.session_cookies = frozenset(name.lower() for name in session_cookies)
         self._hash_key = hashlib.blake2b(hash_key, digest_size=32).digest()
-        self._by_header: dict[tuple[str, int], Actor | None] = {}
+        self._by_authorization: dict[int, Actor | None] = {}
+        self._by_api_key: dict[int, Actor | None] = {}
+        self._by_cookie: dict[int, Actor | None] = {}
         self._by_ip: dict[str, Actor] = {}
         self._by_user: dict[tuple[str, str | None], Actor] = {}
 
@@ -77,18 +80,11 @@ class ActorResolver:
         return hashlib.blake2b(secret.encode(), digest_size=12, key=self._hash_key).hexdigest()
 
     def resolve(self, ctx: RequestContext) -> Actor:
-        """The actor of a request; call again once ``ctx.user`` is set to get the user."""
+        """The actor of a request; once ``ctx.user`` is set, ``named_user`` turns it into the user without
+        reading the headers again."""
         credential = self.from_credentials(ctx)
         if ctx.user is not None:
-            user_id = str(ctx.user[0])[:MAX_ID_CHARS]
-            kind = None if credential is None else credential.credential_kind
-            digest = None if credential is None else credential.credential_hash
-            slot = (user_id, digest)
-            user = self._by_user.get(slot)
-            if user is None:
-                user = make_actor("user", user_id, kind, digest)
-                _remember(self._by_user, slot, user)
-            return user
+            return self.named_user(ctx.user[0], credential)
         if credential is not None:
             return credential
         ip = ctx.client_ip
@@ -98,28 +94,33 @@ class ActorResolver:
             _remember(self._by_ip, ip, actor)
         return actor
 
+    def named_user(self, user: object, seen: Actor | None) -> Actor:
+        """The user the app named, carrying the credential of ``seen`` (the actor found before), if any."""
+        user_id = str(user)[:MAX_ID_CHARS]
+        if seen is not None and seen.kind == "user" and seen.id == user_id:
+            return seen
+        kind = None if seen is None else seen.credential_kind
+        digest = None if seen is None else seen.credential_hash
+        slot = (user_id, digest)
+        named = self._by_user.get(slot)
+        if named is None:
+            named = make_actor("user", user_id, kind, digest)
+            _remember(self._by_user, slot, named)
+        return named
+
     def from_credentials(self, ctx: RequestContext) -> Actor | None:
         headers = ctx.headers
         authorization = headers.get("authorization")
         if authorization:
-            return self._cached("authorization", authorization, self._from_authorization)
+            return _cached(self._by_authorization, authorization, self._from_authorization)
         for name in self.api_key_headers:
             value = headers.get(name)
             if value:
-                return self._cached("api_key", value, self._from_api_key)
+                return _cached(self._by_api_key, value, self._from_api_key)
         cookie = headers.get("cookie")
         if cookie:
-            return self._cached("cookie", cookie, self._from_cookie)
+            return _cached(self._by_cookie, cookie, self._from_cookie)
         return None
-
-    def _cached(self, source: str, value: str, parse: Any) -> Actor | None:
-        slot = (source, hash(value))
-        try:
-            return self._by_header[slot]
-        except KeyError:
-            actor: Actor | None = parse(value)
-            _remember(self._by_header, slot, actor)
-            return actor
 
     def _from_authorization(self, value: str) -> Actor | None:
         scheme, _, token = value.strip().partition(" ")
@@ -177,6 +178,17 @@ def _basic_user(token: str) -> str | None:
         return None
     user, separator, _ = decoded.partition(":")
     return user[:MAX_ID_CHARS] if separator and user else None
+
+
+def _cached(cache: dict[int, Actor | None], value: str, parse: Callable[[str], Actor | None]) -> Actor | None:
+    """The actor parsed from a header value, by the value's built-in hash: the cache holds no secret."""
+    slot = hash(value)
+    try:
+        return cache[slot]
+    except KeyError:
+        actor = parse(value)
+        _remember(cache, slot, actor)
+        return actor
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:

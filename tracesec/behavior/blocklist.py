@@ -48,6 +48,10 @@ class Blocklist:
                 return
         self._until[key] = (until, reason)
 
+    @property
+    def has_allow_list(self) -> bool:
+        return bool(self._allow)
+
     def allowed(self, keys: Iterable[str]) -> bool:
         """True when any key is on the static allow list: such actors are never checked nor blocked."""
         return self._allow.matches(keys) is not None
@@ -90,8 +94,11 @@ class _StaticList:
                 self._networks.append(network)
         self._in_networks: dict[str, bool] = {}
 
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._networks)
+
     def matches(self, keys: Iterable[str]) -> str | None:
-        if not self._exact and not self._networks:
+        if not self:
             return None
         for key in keys:
             if key in self._exact or (self._networks and key.startswith("ip:") and self._in_range(key[3:])):

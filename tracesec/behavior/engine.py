@@ -1,5 +1,10 @@
-"""The behaviour engine the agent registers: actors at request start (and blocking), the inline checks at
-request end, and the periodic sketch snapshot for the collector."""
+"""The behaviour engine the agent registers.
+
+Request thread: the actor at request start (and refusing a blocked one), the counts a block decision on
+the actor's next request needs at request end. Export worker: the span's actor attributes and the checks
+that can wait a flush interval (``on_record``), learning route baselines from closed windows and shipping
+them (``snapshot``).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,21 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tracesec.behavior.actors import Actor, ActorResolver
 from tracesec.behavior.blocklist import Blocklist
-from tracesec.behavior.enumeration import EnumerationCheck
-from tracesec.behavior.exfiltration import ExfiltrationCheck
-from tracesec.behavior.rate import RateCheck
 from tracesec.behavior.report import Alerter, Emit, actor_attributes, report_event
-from tracesec.behavior.routes import RouteTable
+from tracesec.behavior.route_checks import RouteChecks
+from tracesec.behavior.routes import ClosedWindow, RouteTable
 from tracesec.behavior.scanner import ScannerCheck
 from tracesec.behavior.settings import BehaviorSettings
 from tracesec.behavior.stuffing import StuffingCheck
 from tracesec.behavior.token_sharing import TokenSharingCheck
 from tracesec.behavior.windowing import Tumbling
-from tracesec.events import Blocked
-from tracesec.sketches import WindowedCountMin, snapshot_entry
+from tracesec.events import Blocked, SecurityEvent
+from tracesec.sketches import CountMin, WindowedCountMin, snapshot_entry
 
 if TYPE_CHECKING:
     from tracesec.context import RequestContext
@@ -59,6 +62,8 @@ class BehaviorEngine:
         self.alerter = Alerter(
             emit, self.blocklist, block=self.settings.block, block_seconds=self.settings.block_seconds
         )
+        self._screening = self.settings.block or self.blocklist.has_allow_list
+        """Whether request start has anything to check beyond naming the actor."""
         self._lock = threading.Lock()
         self.reset()
 
@@ -68,9 +73,7 @@ class BehaviorEngine:
         settings = self.settings
         self.window = Tumbling(settings.window_seconds, now)
         self.routes = RouteTable(settings)
-        self.rate = RateCheck(settings, self.alerter, now)
-        self.enumeration = EnumerationCheck(settings, self.alerter, now)
-        self.exfiltration = ExfiltrationCheck(settings, self.alerter, now)
+        self.route_checks = RouteChecks(settings, self.alerter, self.routes, now)
         self.token_sharing = TokenSharingCheck(settings, self.alerter, now)
         self.stuffing = StuffingCheck(settings, self.alerter, self.resolver.credential_hash, now)
         self.scanner = ScannerCheck(settings, self.alerter, now)
@@ -80,40 +83,33 @@ class BehaviorEngine:
     # Request path
 
     def on_request_start(self, ctx: RequestContext) -> None:
-        """Name the actor on the request and its span; in block mode, refuse a blocked actor."""
+        """Name the actor of the request; refuse a blocked actor in block mode."""
         actor = self.resolver.resolve(ctx)
         ctx.state["actor"] = actor
-        ctx.span.attributes.update(actor.span_attributes)
-        keys = self._block_keys(ctx, actor)
-        if self.blocklist.allowed(keys):
-            ctx.state["actor_allowed"] = True
-            return
-        if not self.settings.block:
-            return
-        hit = self.blocklist.blocking(keys, self.clock())
-        if hit is not None:
-            attributes = actor_attributes(ctx, actor)
-            attributes["tracesec.behavior.blocked_key"], attributes["tracesec.behavior.block_reason"] = hit
-            raise Blocked(report_event(ctx, self.emit, "blocked_actor", attributes, blocked=True))
+        if self._screening:
+            self._screen(ctx, actor)
 
     def check_user(self, ctx: RequestContext) -> None:
-        """For ``set_user``: refuse a user blocked by id, in block mode (only known once the app says)."""
-        if not self.settings.block or ctx.user is None:
+        """For ``set_user``: the user becomes the actor; in block mode a user blocked by id is refused
+        (only known once the app says)."""
+        if ctx.user is None:
             return
-        actor = self.resolver.resolve(ctx)
+        actor = self.resolver.named_user(ctx.user[0], ctx.state.get("actor"))
+        ctx.state["actor"] = actor
+        if not self.settings.block:
+            return
         hit = self.blocklist.blocking(actor.block_keys, self.clock())
         if hit is not None and not self.blocklist.allowed(self._block_keys(ctx, actor)):
-            attributes = actor_attributes(ctx, actor)
-            attributes["tracesec.behavior.blocked_key"], attributes["tracesec.behavior.block_reason"] = hit
-            raise Blocked(report_event(ctx, self.emit, "blocked_actor", attributes, blocked=True))
+            raise Blocked(self._refusal(ctx, actor, hit))
 
     def on_request_end(self, ctx: RequestContext) -> None:
-        """Run the inline checks on a finished request."""
+        """Run the checks that must see a request before the actor's next one (counts per actor and route,
+        failures per IP) on the finished request."""
         actor: Actor | None = ctx.state.get("actor")
-        if actor is None or ctx.user is not None:
-            actor = self.resolver.resolve(ctx)
-            ctx.state["actor"] = actor
-            ctx.span.attributes.update(actor.span_attributes)
+        if actor is None:
+            actor = ctx.state["actor"] = self.resolver.resolve(ctx)
+        elif ctx.user is not None and actor.kind != "user":
+            actor = ctx.state["actor"] = self.resolver.named_user(ctx.user[0], actor)
         if ctx.blocked is not None or "actor_allowed" in ctx.state:
             return
         now = self.clock()
@@ -123,13 +119,28 @@ class BehaviorEngine:
         if route is not None:
             state = self.routes.get(route, self.window.start)
             if state is not None:
-                actor_route = f"{actor.key}\x1f{route}"
-                self.rate.observe(ctx, actor, state, actor_route, now)
-                self.enumeration.observe(ctx, actor, state, actor_route, now)
-                self.exfiltration.observe(ctx, actor, state, actor_route, now)
-        self.token_sharing.observe(ctx, actor, now)
-        self.stuffing.observe(ctx, actor, now)
-        self.scanner.observe(ctx, actor, now)
+                self.route_checks.observe(ctx, actor, state, now)
+        status = ctx.status_code or 0
+        if status >= 400:
+            self.stuffing.observe(ctx, actor, now)
+        if status >= 400 or route is None:
+            self.scanner.observe_failure(ctx, actor, now)
+
+    def _screen(self, ctx: RequestContext, actor: Actor) -> None:
+        keys = self._block_keys(ctx, actor)
+        if self.blocklist.allowed(keys):
+            ctx.state["actor_allowed"] = True
+            return
+        if not self.settings.block:
+            return
+        hit = self.blocklist.blocking(keys, self.clock())
+        if hit is not None:
+            raise Blocked(self._refusal(ctx, actor, hit))
+
+    def _refusal(self, ctx: RequestContext, actor: Actor, hit: tuple[str, str]) -> SecurityEvent:
+        attributes = actor_attributes(ctx, actor)
+        attributes["tracesec.behavior.blocked_key"], attributes["tracesec.behavior.block_reason"] = hit
+        return report_event(ctx, self.emit, "blocked_actor", attributes, blocked=True)
 
     def _block_keys(self, ctx: RequestContext, actor: Actor) -> tuple[str, ...]:
         return actor.block_keys if actor.kind == "ip" else (*actor.block_keys, f"ip:{ctx.client_ip}")
@@ -139,44 +150,100 @@ class BehaviorEngine:
             start = self.window.advance(now)
             if start is None:
                 return
-            for check in (self.rate, self.enumeration, self.exfiltration, self.scanner):
-                check.roll(start)
+            self.route_checks.roll(start)
+            self.scanner.roll(start)
 
     # Export worker
 
-    def snapshot(self) -> Mapping[str, list[Any]]:
-        """{"sketches": [...]} with every window closed since the last call, or {} when none closed.
+    def on_record(self, ctx: RequestContext) -> None:
+        """Each finished request, on the export worker (a record processor): name the actor on its span,
+        then run the checks that can wait a flush interval and would cost the request path most: a
+        credential's client IPs (token_sharing) and the user agent (scanner tools)."""
+        actor: Actor | None = ctx.state.get("actor")
+        if actor is None:
+            return
+        ctx.span.attributes.update(actor.span_attributes)
+        if ctx.blocked is not None or "actor_allowed" in ctx.state:
+            return
+        now = self.clock()
+        if actor.credential_hash is not None:
+            self.token_sharing.observe(ctx, actor, now)
+        self.scanner.observe_agent(ctx, actor, now)
 
-        Registered as an export contributor: runs on the export worker, never on a request thread.
+    def snapshot(self) -> Mapping[str, list[Any]]:
+        """{"sketches": [...]} with every window closed since the last call, or {} when none closed; the
+        route baselines and thresholds are learnt from those windows first.
+
+        Registered as an export contributor: runs on the export worker at each flush, never on a request
+        thread.
         """
         now = self.clock()
         self._roll(now)
         self.token_sharing.roll(now)
         self.stuffing.roll(now)
         self.routes.roll_all(self.window.start)
-        seconds = self.settings.window_seconds
-        entries = []
-        for name, sketch in self._windowed_counts():
-            if sketch.completed is not None and (name, sketch.completed[0]) not in self._shipped:
-                start, counts = sketch.completed
-                self._shipped = {(n, s) for n, s in self._shipped if n != name or s >= start}
-                self._shipped.add((name, start))
-                entries.append(self._entry(name, counts, start, sketch.window_seconds))
-        for route, start, sizes, actors in self.routes.take_closed():
-            entries.append(self._entry("route_response_bytes", sizes, start, seconds, route))
-            entries.append(self._entry("route_actors", actors, start, seconds, route))
+        closed = self.routes.take_closed()
+        for window in closed:
+            window.state.learn(window, self.settings)
+        closed = [window for window in closed if window.sizes]
+        entries = [*self._actor_route_entries(closed), *self._route_entries(closed)]
+        for name, sketch in (
+            ("ip_auth_failures", self.stuffing.failures),
+            ("ip_not_found", self.scanner.not_found),
+        ):
+            completed = self._unshipped(name, sketch)
+            if completed is not None:
+                entries.append(self._entry(name, completed[1], completed[0], sketch.window_seconds))
         token_seconds = self.token_sharing.window.seconds
-        closed, self.token_sharing.closed = self.token_sharing.closed, []
-        for start, tracked in closed:
+        closed_ips, self.token_sharing.closed = self.token_sharing.closed, []
+        for start, tracked in closed_ips:
             for digest, ips in tracked.items():
                 entries.append(self._entry("credential_ips", ips, start, token_seconds, digest))
         return {"sketches": entries} if entries else {}
 
-    def _windowed_counts(self) -> Iterable[tuple[str, WindowedCountMin]]:
-        yield "actor_route_calls", self.rate.calls
-        yield "actor_route_bytes", self.exfiltration.bytes
-        yield "ip_auth_failures", self.stuffing.failures
-        yield "ip_not_found", self.scanner.not_found
+    def _actor_route_entries(self, closed: list[ClosedWindow]) -> Iterator[dict[str, Any]]:
+        """``actor_route_calls`` and ``actor_route_bytes`` per window: the exact tables poured into
+        count-mins, plus the count-mins that stood in for actors without an entry."""
+        checks, seconds, width = self.route_checks, self.settings.window_seconds, self.settings.sketch_width
+        untracked = {
+            "actor_route_calls": self._unshipped("actor_route_calls", checks.untracked_calls),
+            "actor_route_bytes": self._unshipped("actor_route_bytes", checks.untracked_bytes),
+        }
+        starts = {window.start for window in closed}
+        starts.update(completed[0] for completed in untracked.values() if completed is not None)
+        for start in sorted(starts):
+            counts = {name: CountMin(width) for name in untracked}
+            for window in closed:
+                if window.start == start:
+                    for key, totals in window.totals.items():
+                        actor_route = f"{key}\x1f{window.route}"
+                        counts["actor_route_calls"].add(actor_route, totals.calls)
+                        counts["actor_route_bytes"].add(actor_route, totals.bytes)
+            for name, sketch in counts.items():
+                completed = untracked[name]
+                if completed is not None and completed[0] == start:
+                    yield self._entry(name, sketch.merged(completed[1]), start, seconds)
+                else:
+                    yield self._entry(name, sketch, start, seconds)
+
+    def _route_entries(self, closed: list[ClosedWindow]) -> Iterator[dict[str, Any]]:
+        seconds = self.settings.window_seconds
+        for window in closed:
+            actors = window.untracked_actors
+            for key in window.totals:
+                actors.add(key)
+            yield self._entry("route_response_bytes", window.size_sketch, window.start, seconds, window.route)
+            yield self._entry("route_actors", actors, window.start, seconds, window.route)
+
+    def _unshipped(self, name: str, sketch: WindowedCountMin) -> tuple[float, CountMin] | None:
+        """The sketch's last closed window, once: None when there is none or it went out already."""
+        completed = sketch.completed
+        if completed is None or (name, completed[0]) in self._shipped:
+            return None
+        start = completed[0]
+        self._shipped = {(n, s) for n, s in self._shipped if n != name or s >= start}
+        self._shipped.add((name, start))
+        return completed
 
     def _entry(self, name: str, sketch: Any, start: float, seconds: float, key: str | None = None) -> Any:
         return snapshot_entry(

@@ -1,57 +1,59 @@
 """Per-route baselines: what a normal actor does on a route in one window.
 
-For each route the table keeps, per measure (calls, distinct object IDs, bytes), how many actors' window
-totals reached at least 2**k (a "reach" histogram: updated only when a total crosses a power of two, so it
-costs nearly nothing per request), decayed over past windows. From it comes a high quantile of the per-actor
-total, and the threshold that a check compares with. Thresholds are recomputed once per window and route,
-never per request. The table holds at most ``max_routes`` routes.
+During a window each route holds its actors' exact totals (calls, response bytes, distinct object IDs in
+one entry; at most ``max_actor_routes`` new entries per window across routes) and the sizes of its first
+``SIZES_PER_WINDOW`` responses (an array append; a quantile sketch update would cost four times as much).
+The request path only adds to them and compares with the route's thresholds. When the window has
+closed, the export worker learns from it: per measure, how many actors' totals reached at least 2**k (a
+"reach" histogram, decayed over past windows), from which come a high quantile of the per-actor total and
+the next thresholds; then it ships the window. Actors that tripped a check are left out, so attackers do
+not become the norm. The table holds at most ``max_routes`` routes.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from array import array
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from tracesec.behavior.settings import BehaviorSettings
 from tracesec.sketches import HyperLogLog, QuantileSketch
 
-REACH_BITS = 48
+REACH_BITS = 64
 RESPONSE_SIZE_QUANTILE = 0.99
+SIZES_PER_WINDOW = 512
+"""Response sizes a route keeps per window for its size baseline (8 bytes each)."""
+ENTRIES_PER_ROUTE = 16
+"""Exact entries every route gets per window beyond ``max_actor_routes``."""
 _MIN_SIZES = 100
 _ROUTE_HLL_PRECISION = 10
 
 
 class Reach:
-    """How many actors' totals reached at least 2**k: this window (``current``) and before (``baseline``)."""
+    """How many actors' window totals reached at least 2**k, decayed over past windows (``baseline``)."""
 
-    __slots__ = ("actor_windows", "baseline", "current")
+    __slots__ = ("actor_windows", "baseline")
 
     def __init__(self) -> None:
-        self.current = [0] * REACH_BITS
         self.baseline = [0.0] * REACH_BITS
         self.actor_windows = 0
 
-    def record(self, before: int, after: int) -> None:
-        """An actor's window total went from ``before`` to ``after``."""
-        low, high = before.bit_length(), min(after.bit_length(), REACH_BITS)
-        current = self.current
-        while low < high:
-            current[low] += 1
-            low += 1
-
-    def forget(self, recorded: int) -> None:
-        """Take out an actor whose window total reached ``recorded``: one that tripped a check must not
-        become part of what is normal."""
-        current = self.current
-        for bit in range(min(recorded.bit_length(), REACH_BITS)):
-            if current[bit]:
-                current[bit] -= 1
-
-    def fold(self, decay: float) -> None:
-        """Close the window: older windows weigh ``decay`` times less each time."""
-        self.baseline = [old * decay + new for old, new in zip(self.baseline, self.current, strict=True)]
-        self.actor_windows += self.current[0]
-        self.current = [0] * REACH_BITS
+    def fold(self, totals: Iterable[int], decay: float) -> None:
+        """Add one window's per-actor totals (zeros are not counted); older windows weigh ``decay`` times
+        less each time."""
+        tops = [0] * (REACH_BITS + 1)
+        for total in totals:
+            tops[min(total.bit_length(), REACH_BITS)] += 1
+        baseline = list(self.baseline)
+        reached = 0
+        for bit in range(REACH_BITS - 1, -1, -1):
+            reached += tops[bit + 1]
+            baseline[bit] = baseline[bit] * decay + reached
+        self.baseline = baseline
+        self.actor_windows += reached
 
     def quantile_bound(self, quantile: float) -> float | None:
         """The per-actor total below which ``quantile`` of actors stay: found between the powers of two
@@ -69,51 +71,98 @@ class Reach:
         return 2.0**REACH_BITS
 
 
+class Totals:
+    """One actor's window on one route. ``tripped``: a check fired on it, so it teaches no baseline."""
+
+    __slots__ = ("bytes", "calls", "distinct", "tripped")
+
+    def __init__(self, calls: int = 0, size: int = 0, distinct: int = 0) -> None:
+        self.calls = calls
+        self.bytes = size
+        self.distinct = distinct
+        self.tripped = False
+
+
+@dataclass
+class ClosedWindow:
+    """A route's finished window, waiting for the export worker to learn from it and ship it."""
+
+    state: RouteState
+    start: float
+    sizes: array[int]
+    totals: dict[str, Totals]
+    untracked_actors: HyperLogLog
+    """Actors counted in the count-mins because the window's exact entries were used up."""
+    size_sketch: QuantileSketch = field(default_factory=QuantileSketch)
+    """The sizes as a sketch, filled in when the worker learns from the window."""
+
+    @property
+    def route(self) -> str:
+        return self.state.name
+
+
 class RouteState:
-    """One route's window measures and the thresholds derived from its past windows."""
+    """One route's current window and the thresholds learnt from its past windows."""
 
     __slots__ = (
-        "actors",
         "bytes",
         "bytes_limit",
         "calls",
         "ids",
         "ids_limit",
+        "name",
         "rate_limit",
         "size_baseline",
         "size_limit",
         "sizes",
         "start",
+        "totals",
+        "untracked_actors",
         "windows",
     )
 
-    def __init__(self, start: float) -> None:
+    def __init__(self, name: str, start: float) -> None:
+        self.name = name
         self.start = start
         self.windows = 0
         self.calls = Reach()
         self.ids = Reach()
         self.bytes = Reach()
-        self.sizes = QuantileSketch()
+        self.sizes = array("q")
         self.size_baseline = QuantileSketch()
-        self.actors = HyperLogLog(_ROUTE_HLL_PRECISION)
+        self.totals: dict[str, Totals] = {}
+        self.untracked_actors = HyperLogLog(_ROUTE_HLL_PRECISION)
         self.rate_limit = math.inf
         self.ids_limit = math.inf
         self.bytes_limit = math.inf
         self.size_limit = math.inf
 
-    def close_window(self, settings: BehaviorSettings) -> None:
-        """Fold this window into the baselines and derive the next thresholds."""
-        if self.calls.current[0]:
+    def close_window(self, start: float) -> ClosedWindow:
+        """Begin the window at ``start``; the finished one is returned for the export worker."""
+        closed = ClosedWindow(self, self.start, self.sizes, self.totals, self.untracked_actors)
+        self.start = start
+        self.sizes = array("q")
+        self.totals = {}
+        self.untracked_actors = HyperLogLog(_ROUTE_HLL_PRECISION)
+        return closed
+
+    def learn(self, window: ClosedWindow, settings: BehaviorSettings) -> None:
+        """Fold a closed window into the baselines and derive the thresholds from them (export worker)."""
+        normal = [totals for totals in window.totals.values() if not totals.tripped]
+        if normal:
             self.windows += 1
         decay = 1.0 - 1.0 / settings.baseline_windows
-        for reach in (self.calls, self.ids, self.bytes):
-            reach.fold(decay)
-        self.size_baseline = self.size_baseline.merged(self.sizes)
-        self.sizes = QuantileSketch()
-        self.actors = HyperLogLog(_ROUTE_HLL_PRECISION)
+        self.calls.fold((totals.calls for totals in normal), decay)
+        self.ids.fold((totals.distinct for totals in normal), decay)
+        self.bytes.fold((totals.bytes for totals in normal), decay)
+        for size in window.sizes:
+            window.size_sketch.add(size)
+        self.size_baseline = self.size_baseline.merged(window.size_sketch)
         warm = self.windows >= settings.warmup_windows and self.calls.actor_windows >= settings.warmup_actors
-        if not warm:
-            return
+        if warm:
+            self._derive_limits(settings)
+
+    def _derive_limits(self, settings: BehaviorSettings) -> None:
         quantile = settings.baseline_quantile
         self.rate_limit = _limit(
             self.calls.quantile_bound(quantile), settings.rate_factor, settings.rate_min_calls
@@ -128,11 +177,6 @@ class RouteState:
             self.size_limit = _limit(usual, settings.exfiltration_factor, floor)
 
 
-def recorded_below(value: int, limit: float) -> int:
-    """The largest total a check recorded into a Reach when it only records totals under ``limit``."""
-    return value if value < limit else math.ceil(limit) - 1
-
-
 def _limit(usual: float | None, factor: float, floor: float) -> float:
     return math.inf if usual is None else max(floor, factor * usual)
 
@@ -144,8 +188,12 @@ class RouteTable:
         self.settings = settings
         self._routes: dict[str, RouteState] = {}
         self._lock = threading.Lock()
-        self.closed: list[tuple[str, float, QuantileSketch, HyperLogLog]] = []
-        """(route, window start, response sizes, distinct actors) of windows closed, not yet shipped."""
+        self.tracked = 0
+        """Exact (actor, route) entries opened in the engine's current window, across all routes."""
+        self.closed: deque[ClosedWindow] = deque()
+        """Windows closed and not yet learnt from and shipped, oldest first: while the export worker is
+        late, the oldest go once they hold more than two windows' worth of entries or routes."""
+        self._closed_entries = 0
 
     def __len__(self) -> int:
         return len(self._routes)
@@ -156,27 +204,42 @@ class RouteTable:
         if state is None:
             if len(self._routes) >= self.settings.max_routes:
                 return None
-            state = self._routes.setdefault(route, RouteState(start))
+            state = self._routes.setdefault(route, RouteState(route, start))
         if state.start != start:
-            self._roll(route, state, start)
+            self._roll(state, start)
         return state
+
+    def totals_for(self, state: RouteState, actor_key: str) -> Totals | None:
+        """A new exact entry for the actor on this route; None when this window's entries are used up
+        (every route still gets ``ENTRIES_PER_ROUTE``, so a flood on one route leaves the others learning)."""
+        if self.tracked >= self.settings.max_actor_routes and len(state.totals) >= ENTRIES_PER_ROUTE:
+            return None
+        self.tracked += 1
+        totals = state.totals[actor_key] = Totals()
+        return totals
+
+    def new_window(self) -> None:
+        """The engine's window rolled: a fresh allowance of exact entries."""
+        self.tracked = 0
 
     def roll_all(self, start: float) -> None:
         """Close every route window older than ``start`` (at snapshot time, for idle routes)."""
-        for route, state in list(self._routes.items()):
+        for state in list(self._routes.values()):
             if state.start < start:
-                self._roll(route, state, start)
+                self._roll(state, start)
 
-    def take_closed(self) -> list[tuple[str, float, QuantileSketch, HyperLogLog]]:
+    def take_closed(self) -> list[ClosedWindow]:
         with self._lock:
-            closed, self.closed = self.closed, []
+            closed, self.closed, self._closed_entries = list(self.closed), deque(), 0
         return closed
 
-    def _roll(self, route: str, state: RouteState, start: float) -> None:
+    def _roll(self, state: RouteState, start: float) -> None:
         with self._lock:
             if state.start >= start:
                 return
-            self.closed.append((route, state.start, state.sizes, state.actors))
-            state.close_window(self.settings)
-            del self.closed[: -2 * self.settings.max_routes]
-            state.start = start
+            window = state.close_window(start)
+            self.closed.append(window)
+            self._closed_entries += len(window.totals)
+            entries, routes = 2 * self.settings.max_actor_routes, 2 * self.settings.max_routes
+            while self._closed_entries > entries or len(self.closed) > routes:
+                self._closed_entries -= len(self.closed.popleft().totals)

@@ -1,5 +1,6 @@
 """scanner: a client IP sending a scanner's user agent, probing well-known sensitive paths, or causing a
-burst of 404s within a window."""
+burst of 404s within a window. Probes and 404s are counted on the request path (only failed or unrouted
+requests get there); user agents are matched on the export worker."""
 
 from __future__ import annotations
 
@@ -44,27 +45,34 @@ class ScannerCheck:
         self.probes.roll(start)
         self._reported.clear()
 
-    def observe(self, ctx: RequestContext, actor: Actor, now: float) -> None:
-        figures: dict[str, object] | None = None
+    def observe_failure(self, ctx: RequestContext, actor: Actor, now: float) -> None:
+        """Request path, for a request that failed (4xx/5xx) or matched no route: probes and 404s."""
+        status = ctx.status_code or 0
+        ip = ctx.client_ip
+        probes = self.probes.current.add(ip) if PROBE_PATHS.search(ctx.path) else 0
+        not_found = self.not_found.current.add(ip) if status == 404 else 0
+        if probes >= self.settings.scanner_probe_paths:
+            figures: dict[str, object] = {"signal": "probe_paths", "probe_paths": probes}
+            figures["threshold_probe_paths"] = self.settings.scanner_probe_paths
+        elif not_found >= self.settings.scanner_not_found:
+            figures = {"signal": "not_found", "not_found": not_found}
+            figures["threshold_not_found"] = self.settings.scanner_not_found
+        else:
+            return
+        figures["window_seconds"] = self.settings.window_seconds
+        self._report(ctx, actor, figures, now)
+
+    def observe_agent(self, ctx: RequestContext, actor: Actor, now: float) -> None:
+        """Export worker, every request: a scanner's user agent (a few seconds' delay costs nothing here,
+        and reading and matching the header would cost the request path a tenth of its budget)."""
         user_agent = ctx.headers.get("user-agent")
         if user_agent:
             tool = self._scanner_agent(user_agent)
             if tool is not None:
-                figures = {"signal": "user_agent", "tool": tool}
-        status = ctx.status_code or 0
-        if figures is None and (status >= 400 or ctx.route is None):
-            ip = ctx.client_ip
-            probes = self.probes.current.add(ip) if PROBE_PATHS.search(ctx.path) else 0
-            not_found = self.not_found.current.add(ip) if status == 404 else 0
-            if probes >= self.settings.scanner_probe_paths:
-                figures = {"signal": "probe_paths", "probe_paths": probes}
-                figures["threshold_probe_paths"] = self.settings.scanner_probe_paths
-            elif not_found >= self.settings.scanner_not_found:
-                figures = {"signal": "not_found", "not_found": not_found}
-                figures["threshold_not_found"] = self.settings.scanner_not_found
-            if figures is not None:
-                figures["window_seconds"] = self.settings.window_seconds
-        if figures is not None and self._reported.first(ctx.client_ip):
+                self._report(ctx, actor, {"signal": "user_agent", "tool": tool}, now)
+
+    def _report(self, ctx: RequestContext, actor: Actor, figures: dict[str, object], now: float) -> None:
+        if self._reported.first(ctx.client_ip):
             self.alerter.alert(ctx, actor, "scanner", figures, (f"ip:{ctx.client_ip}",), now)
 
     def _scanner_agent(self, user_agent: str) -> str | None:

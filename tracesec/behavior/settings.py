@@ -1,7 +1,5 @@
-"""Behaviour settings, with the defaults and ranges they will have as ``Config`` fields.
-
-Until ``tracesec.config.Config`` grows ``behavior_*`` fields, :meth:`BehaviorSettings.from_config` reads any
-that exist and keeps the defaults for the rest.
+"""Behaviour settings: what the engine needs of the ``behavior_*`` fields of ``tracesec.config.Config``
+(same names and defaults, parsed and range-checked there), so the engine can be built without a Config.
 """
 
 from __future__ import annotations
@@ -11,11 +9,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from tracesec.config import SESSION_COOKIES
 
-DEFAULT_SESSION_COOKIES = frozenset(
-    {"session", "sessionid", "connect.sid", "_session_id", "jsessionid", "phpsessid", "laravel_session"}
-)
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class BehaviorSettings:
     scanner_probe_paths: int = 3
     scanner_user_agents: frozenset[str] = frozenset()
     api_key_headers: tuple[str, ...] = ("x-api-key",)
-    session_cookies: frozenset[str] = DEFAULT_SESSION_COOKIES
+    session_cookies: frozenset[str] = SESSION_COOKIES
     block_seconds: float = 600.0
     deny_ips: tuple[Network, ...] = ()
     allow_ips: tuple[Network, ...] = ()
@@ -54,6 +50,8 @@ class BehaviorSettings:
     deny_credentials: frozenset[str] = frozenset()
     allow_credentials: frozenset[str] = frozenset()
     max_routes: int = 1000
+    max_actor_routes: int = 10_000
+    max_object_ids: int = 65_536
     max_tracked_credentials: int = 1000
     sketch_width: int = 8192
 

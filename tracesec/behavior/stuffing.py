@@ -48,9 +48,8 @@ class StuffingCheck:
         self._reported.clear()
 
     def observe(self, ctx: RequestContext, actor: Actor, now: float) -> None:
+        """A request that ended in an error status (the caller filters out the rest)."""
         status = ctx.status_code
-        if status is None or status < 400:
-            return
         login_route = ctx.route in self.settings.login_routes or ctx.path in self.settings.login_routes
         if not login_route and status not in self.settings.auth_failure_statuses:
             return

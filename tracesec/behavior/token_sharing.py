@@ -1,4 +1,5 @@
-"""token_sharing: one credential used from many client IPs within a window.
+"""token_sharing: one credential used from many client IPs within a window. Runs on the export worker
+(a credential shared across IPs shows over minutes; a flush interval's delay changes nothing).
 
 The common case (same credential, same IP as last time) is one dict lookup. When the IP changes, a count-min
 of (credential, IP) says whether the pair is new, and only then does the credential's distinct-IP count go

@@ -32,20 +32,17 @@ class OncePerWindow:
 class Tumbling:
     """A check's own window length (when it differs from the engine's): one comparison per request."""
 
-    __slots__ = ("end", "seconds")
+    __slots__ = ("end", "seconds", "start")
 
     def __init__(self, seconds: float, now: float) -> None:
         self.seconds = seconds
-        self.end = window_start(now, seconds) + seconds
-
-    @property
-    def start(self) -> float:
-        return self.end - self.seconds
+        self.start = window_start(now, seconds)
+        self.end = self.start + seconds
 
     def advance(self, now: float) -> float | None:
         """The new window's start if ``now`` is past this one (which then moves on), else None."""
         if now < self.end:
             return None
         start = window_start(now, self.seconds)
-        self.end = start + self.seconds
+        self.start, self.end = start, start + self.seconds
         return start
