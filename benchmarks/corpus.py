@@ -14,7 +14,11 @@ must not). Ground truth comes from independent oracles, never from tracesec's ow
   an address and the stdlib ``ipaddress`` flags say whether it is internal; well-known names
   (localhost, metadata.google.internal ...) count as internal.
 
-Run: ``python -m benchmarks.corpus``. Prints the tables and rewrites the figures in docs/detection.md.
+Then the same lists over a real server (benchmarks.corpus_server): a deterministic sample by default,
+every payload with ``--full``.
+
+Run: ``python -m benchmarks.corpus [--full]``. Prints the tables and rewrites the figures in
+docs/detection.md.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -112,7 +117,8 @@ class SqliteOracle:
 
     def __init__(self) -> None:
         self.db = sqlite3.connect(":memory:")
-        self.db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, active INTEGER)")
+        for table in ("t", "users"):  # t: the constructions here; users: examples/vulnerable_app.py's
+            self.db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT, active INTEGER)")
 
     def program(self, statement: str) -> list[str] | None:
         try:
@@ -321,7 +327,7 @@ def oracle_internal(host: str) -> bool:
         info = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return False
-    address = ipaddress.ip_address(info[0][4][0].split("%")[0])
+    address = ipaddress.ip_address(str(info[0][4][0]).split("%")[0])
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return not address.is_global
@@ -398,8 +404,9 @@ def benign_table(tallies: list[Tally]) -> list[str]:
     return lines
 
 
-def write_doc(section: list[str]) -> None:
-    start, end = "<!-- corpus figures: start -->", "<!-- corpus figures: end -->"
+def write_doc(section: list[str], name: str = "corpus figures") -> None:
+    """Replace the text between ``<!-- {name}: start -->`` and ``<!-- {name}: end -->``."""
+    start, end = f"<!-- {name}: start -->", f"<!-- {name}: end -->"
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"{start}\n{end}\n"
     before, _, rest = text.partition(start)
     _, _, after = rest.partition(end)
@@ -407,6 +414,23 @@ def write_doc(section: list[str]) -> None:
 
 
 def main() -> None:
+    detector_level()
+    server_level(full="--full" in sys.argv[1:])
+
+
+def server_level(*, full: bool) -> None:
+    from benchmarks import corpus_server  # it builds on this module's oracles
+
+    server_run, _ = corpus_server.run(None if full else corpus_server.SAMPLE_SIZE)
+    found = corpus_server.figures(server_run, set(read_payloads(*BENIGN)))
+    section = corpus_server.report(server_run, found, full)
+    print(
+        "\n".join(["", "### Over a real server", "", *section, "", *corpus_server.misses(server_run, found)])
+    )
+    write_doc(section, "server corpus figures")
+
+
+def detector_level() -> None:
     began = time.perf_counter()
     oracle = SqliteOracle()
     sqli = read_payloads("sqli.txt")

@@ -37,7 +37,8 @@ FETCH_TIMEOUT = 1.0
 FILES = Path(os.environ.get("VULNERABLE_APP_FILES") or tempfile.mkdtemp(prefix="vulnerable-app-"))
 UPSTREAM = os.environ.get("VULNERABLE_APP_UPSTREAM", "http://127.0.0.1:8000")
 
-(FILES / "hello.txt").write_text("hello\n")
+if not (FILES / "hello.txt").exists():  # a sandboxed run (examples/corpus_sandbox.py) provides it
+    (FILES / "hello.txt").write_text("hello\n")
 app = Flask(__name__)
 _local = threading.local()
 
