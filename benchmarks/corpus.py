@@ -14,10 +14,10 @@ must not). Ground truth comes from independent oracles, never from tracesec's ow
   an address and the stdlib ``ipaddress`` flags say whether it is internal; well-known names
   (localhost, metadata.google.internal ...) count as internal.
 
-Then the same lists over a real server (benchmarks.corpus_server): a deterministic sample by default,
-every payload with ``--full``.
+Then the same lists over a real server (benchmarks.corpus_server): every payload (about four minutes
+here), or a deterministic sample with ``--sample``.
 
-Run: ``python -m benchmarks.corpus [--full]``. Prints the tables and rewrites the figures in
+Run: ``python -m benchmarks.corpus [--sample]``. Prints the tables and rewrites the figures in
 docs/detection.md.
 """
 
@@ -415,7 +415,7 @@ def write_doc(section: list[str], name: str = "corpus figures") -> None:
 
 def main() -> None:
     detector_level()
-    server_level(full="--full" in sys.argv[1:])
+    server_level(full="--sample" not in sys.argv[1:])
 
 
 def server_level(*, full: bool) -> None:

@@ -55,8 +55,8 @@ APP_SOURCE = ROOT / "examples" / "vulnerable_app.py"
 SANDBOX_CONFIG = "python:examples.corpus_sandbox"
 WORKERS, THREADS, CLIENTS = 2, 4, 4
 SAMPLE_SIZE, SAMPLE_SEED = 1500, 5
-"""The default run: this many payloads of each list, drawn with this seed (every payload of the shorter
-lists: cmdi, SSRF, benign); ``--full`` sends them all."""
+"""``--sample``: this many payloads of each list, drawn with this seed (every payload of the shorter
+lists: cmdi, SSRF, benign); by default every payload is sent."""
 DECOY_DEPTH = 12
 DECOYS = {
     "etc/passwd": "decoy:x:0:0::/:/bin/false\n",
