@@ -77,6 +77,17 @@ def test_block_mode_blocks_the_offender_for_the_configured_time() -> None:
     assert [e.type for e in events] == ["scanner", "blocked_actor"]
 
 
+def test_checks_run_by_the_export_worker_block_the_next_request_too() -> None:
+    clock = [T0]
+    engine, events = engine_at(clock, block=True)
+    tool = serve(engine, request(headers={"user-agent": "sqlmap/1.7.2#stable"}, ip="198.51.100.5"))
+    engine.on_record(tool)  # the export worker's pass over the finished request
+    assert [(e.type, e.attributes["tracesec.behavior.tool"]) for e in events] == [("scanner", "sqlmap")]
+    with pytest.raises(Blocked):
+        serve(engine, request(ip="198.51.100.5"))
+    serve(engine, request(ip="198.51.100.6"))
+
+
 def test_a_blocked_user_is_refused_once_the_app_names_them() -> None:
     clock = [T0]
     engine, _ = engine_at(clock, block=True)

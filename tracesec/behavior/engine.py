@@ -64,13 +64,13 @@ class BehaviorEngine:
         )
         self._screening = self.settings.block or self.blocklist.has_allow_list
         """Whether request start has anything to check beyond naming the actor."""
-        self._lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
         """Start the counts afresh (also in a forked child, whose inherited counts the parent ships)."""
         now = self.clock()
         settings = self.settings
+        self._lock = threading.Lock()  # a fork may have copied it held
         self.window = Tumbling(settings.window_seconds, now)
         self.routes = RouteTable(settings)
         self.route_checks = RouteChecks(settings, self.alerter, self.routes, now)
