@@ -142,6 +142,25 @@ def _add_collector(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="instances that must flag an actor before it is blocked everywhere (default: %(default)s)",
     )
     parser.add_argument(
+        "--analysis-interval",
+        type=_positive_number,
+        default=defaults.analysis_interval_seconds,
+        metavar="SECONDS",
+        help="how often baselines advance and cached behaviour analysis is renewed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--baseline-bucket-seconds",
+        type=_positive,
+        default=defaults.baseline_bucket_seconds,
+        help="width of an endpoint baseline's bucket; a season is 24 of them (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--analysis-window-hours",
+        type=_positive_number,
+        default=defaults.analysis_window_hours,
+        help="recent traffic the flow graph and actor clusters are computed from (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="warning",
@@ -182,6 +201,9 @@ def _run_collector(args: argparse.Namespace) -> int:
         drift_grace_minutes=args.drift_grace_minutes,
         block_seconds=args.block_seconds,
         block_min_instances=args.block_min_instances,
+        analysis_interval_seconds=args.analysis_interval,
+        baseline_bucket_seconds=args.baseline_bucket_seconds,
+        analysis_window_hours=args.analysis_window_hours,
     )
     try:
         app = create_app(settings)

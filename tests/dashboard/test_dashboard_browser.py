@@ -8,13 +8,17 @@ import base64
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from chromium_devtools import Browser, chromium_available
 
 from tracesec.collector.process import CollectorProcess
+from tracesec.demo.runner import COLLECTOR_ARGS
 
 pytestmark = [
     pytest.mark.slow,
@@ -65,8 +69,26 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorPro
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "MISSED" not in demo.stdout, demo.stdout
-    with CollectorProcess(db, api_key=API_KEY) as process:
+    with CollectorProcess(db, api_key=API_KEY, extra_args=COLLECTOR_ARGS) as process:
+        _await_baseline(process, "GET /api/products")
         yield process
+
+
+def api(collector: CollectorProcess, path: str, **params: Any) -> Any:
+    """What the page reads, read directly: the figures a view must show."""
+    reply = httpx.get(collector.url + path, params=params, headers=collector.headers, timeout=30)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def _await_baseline(collector: CollectorProcess, route: str) -> None:
+    """Until the baseline job has fed the demo's closed buckets of ``route`` (bounded: about 20 s)."""
+    for _ in range(200):
+        baselines = api(collector, "/v1/baselines", service="shop", route=route)["baselines"]
+        if baselines and len(baselines[0]["metrics"]["requests"]["buckets"]) >= 2:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no baseline of {route}")
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +173,29 @@ def test_03_endpoint_detail_shows_parameters_and_risk_reasons(page: Browser) -> 
     shoot(page, "03-endpoint-detail")
 
 
+def test_03b_endpoint_detail_draws_its_baseline(page: Browser, collector: CollectorProcess) -> None:
+    (expected,) = api(collector, "/v1/baselines", service="shop", route="GET /api/products")["baselines"]
+    show(page, "inventory")
+    page.click('#inventory-table tr[data-route="/api/products"][data-method="GET"] button.link')
+    page.wait_until("document.getElementById('endpoint-baseline')?.getAttribute('aria-busy') === 'false'")
+    charts = page.evaluate(
+        "[...document.querySelectorAll('#endpoint-baseline svg.baseline')].map(c => ({"
+        "metric: c.dataset.metric, buckets: +c.querySelector('.series').dataset.buckets,"
+        " band: c.querySelector('.band')"
+        ".getAttribute('points').split(' ').length, anomalies: c.querySelectorAll('.anomaly').length}))"
+    )
+    assert [chart["metric"] for chart in charts] == ["requests", "response_bytes"]
+    for chart in charts:
+        buckets = expected["metrics"][chart["metric"]]["buckets"]
+        assert chart["buckets"] >= len(buckets) >= 2  # the job may have fed more since
+        assert chart["band"] == 2 * chart["buckets"]
+        assert chart["anomalies"] == sum(bucket["anomaly"] for bucket in buckets) or chart["buckets"] > len(
+            buckets
+        )
+    page.evaluate("document.getElementById('endpoint-baseline').scrollIntoView()")
+    shoot(page, "03b-endpoint-baseline")
+
+
 def test_04_service_map_draws_the_shop_and_its_database(page: Browser) -> None:
     show(page, "service-map")
     nodes = page.evaluate("[...document.querySelectorAll('svg.graph .node')].map(n => n.dataset.id)")
@@ -178,24 +223,49 @@ def test_05_incident_timeline_has_every_attack_and_its_evidence(page: Browser) -
     shoot(page, "05-incidents")
 
 
-def test_06_actor_clusters_separate_attackers_from_normal_users(page: Browser) -> None:
+def test_06_actor_clusters_outliers_and_lookalike_attackers(
+    page: Browser, collector: CollectorProcess
+) -> None:
+    expected = api(collector, "/v1/clusters", service="shop")
+    assert expected["clusters"] and expected["outliers"] and expected["lookalike_attackers"]
     show(page, "actors")
-    clusters = page.evaluate(
-        "[...document.querySelectorAll('svg.clusters .cluster')].map(g => g.dataset.cluster)"
+    boxes = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('svg.clusters g[data-cluster]')]"
+        ".map(g => [g.dataset.cluster, [...g.querySelectorAll('circle.actor')].map(c => c.dataset.actor)]))"
     )
-    assert "normal traffic" in clusters
-    assert any("enumeration" in cluster for cluster in clusters)
-    page.click("svg.clusters .cluster-suspicious circle.actor")
-    assert "Routes called" in page.wait_until("document.getElementById('actor-detail')?.innerText")
+    for cluster in expected["clusters"]:
+        assert sorted(boxes[cluster["cluster_id"]]) == sorted(cluster["members"])
+    assert sorted(boxes["outliers"]) == sorted(outlier["actor"] for outlier in expected["outliers"])
+    marked = page.evaluate(
+        "[...document.querySelectorAll('circle.actor.lookalike')].map(c => c.dataset.actor)"
+    )
+    lookalikes = sorted(lookalike["actor"] for lookalike in expected["lookalike_attackers"])
+    assert sorted(marked) == lookalikes
+    listed = page.evaluate("[...document.querySelectorAll('#lookalikes tbody tr')].map(r => r.dataset.actor)")
+    assert sorted(listed) == lookalikes
+    page.click(f'circle.actor[data-actor="{lookalikes[0]}"]')
+    detail = page.wait_until("document.getElementById('actor-detail')?.innerText")
+    assert "Looks like that cluster, but attacked" in detail and "Routes called" in detail
     shoot(page, "06-actors")
+    page.click(f'circle.actor[data-actor="{expected["outliers"][0]["actor"]}"]')
+    assert "Outlier" in page.wait_until("document.getElementById('actor-detail')?.innerText")
 
 
-def test_07_api_flow_graph_connects_routes(page: Browser) -> None:
+def test_07_api_flow_graph_draws_the_collectors_flows(page: Browser, collector: CollectorProcess) -> None:
+    expected = api(collector, "/v1/flows", service="shop")
     show(page, "flow")
     nodes = page.evaluate("[...document.querySelectorAll('svg.graph .node')].map(n => n.dataset.id)")
-    assert "GET /api/products" in nodes
+    busiest = sorted(expected["nodes"], key=lambda node: (-node["calls"], node["route"]))[:16]
+    assert sorted(nodes) == sorted(node["route"] for node in busiest)
     assert "GET /api/orders/{order_id}" in nodes
-    assert page.evaluate("document.querySelectorAll('svg.graph path.edge').length") >= 3
+    edges = page.evaluate(
+        "[...document.querySelectorAll('svg.graph path.edge title')].map(t => t.textContent)"
+    )
+    top = expected["edges"][0]
+    assert f"{top['from']} then {top['to']}: {top['count']:,} times" in edges
+    assert len(edges) == len([e for e in expected["edges"] if {e["from"], e["to"]} <= set(nodes)][:40])
+    page.click(f'svg.graph .node[data-id="{top["from"]}"]')
+    assert top["to"] in page.wait_until("document.getElementById('flow-detail')?.innerText")
     shoot(page, "07-api-flow")
 
 

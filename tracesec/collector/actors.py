@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tracesec.analysis import actor_key
+from tracesec.collector.behaviour import Behaviour
 from tracesec.collector.query import page_window
 from tracesec.collector.sketches import LatestWindows
 from tracesec.events import SEVERITIES
@@ -115,8 +116,11 @@ def _event_counts(conn: sqlite3.Connection, service: str, actor: str) -> dict[st
     return {kind: (count, SEVERITIES[rank]) for kind, count, rank in rows}
 
 
-def list_actors(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str, Any]:
-    """``{"actors": [...], "next_cursor": ...}``, riskiest first, then most recently seen."""
+def list_actors(
+    conn: sqlite3.Connection, params: Mapping[str, str], behaviour: Behaviour, now_ns: int
+) -> dict[str, Any]:
+    """``{"actors": [...], "next_cursor": ...}``, riskiest first, then most recently seen; each with its
+    cluster (behaviour.py) and its deviation from its route's actors (actor_deviation.py)."""
     offset, limit = page_window(params)
     service = params.get("service")
     rows = conn.execute(
@@ -126,9 +130,12 @@ def list_actors(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str
         (service, service, limit + 1, offset),
     ).fetchall()
     windows: dict[str, LatestWindows] = {}
-    actors = [
-        _actor(conn, windows.setdefault(row[0], LatestWindows(conn, row[0])), *row) for row in rows[:limit]
-    ]
+    actors = []
+    for row in rows[:limit]:
+        actor = _actor(conn, windows.setdefault(row[0], LatestWindows(conn, row[0])), *row)
+        actor["cluster"] = behaviour.analysis(conn, actor["service"], now_ns).actors.get(actor["actor"])
+        actor["baseline"] = behaviour.deviations(conn, actor["service"]).get(actor["actor"])
+        actors.append(actor)
     return {"actors": actors, "next_cursor": str(offset + limit) if len(rows) > limit else None}
 
 

@@ -1,4 +1,5 @@
-"""The collector as a Starlette app: settings in, ASGI app out; the writer thread lives as long as it."""
+"""The collector as a Starlette app: settings in, ASGI app out; the writer thread and the baseline job's
+thread live as long as it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from starlette.middleware import Middleware
 
 from tracesec.collector import dashboard
 from tracesec.collector.auth import BearerAuth
+from tracesec.collector.baseline_job import BaselineJob
+from tracesec.collector.behaviour import Behaviour
 from tracesec.collector.blocklist import BlockPolicy
 from tracesec.collector.ingest import Ingest
 from tracesec.collector.retention import RetentionPolicy
@@ -35,14 +38,26 @@ def create_app(settings: CollectorSettings) -> Starlette:
         interval_seconds=settings.retention_interval_seconds,
     )
     writer = BatchWriter(store, ingest, retention, settings.queue_size)
-    api = CollectorApi(store, writer, Limits(settings.max_body_bytes, settings.retry_after_seconds))
+    baselines = BaselineJob(
+        store, writer, settings.analysis_interval_seconds, settings.baseline_bucket_seconds
+    )
+    behaviour = Behaviour(settings.analysis_window_hours * 3600, settings.analysis_interval_seconds)
+    api = CollectorApi(
+        store,
+        writer,
+        Limits(settings.max_body_bytes, settings.retry_after_seconds),
+        behaviour,
+        settings.baseline_bucket_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         writer.start()
+        baselines.start()
         try:
             yield
         finally:
+            baselines.stop(_WRITER_STOP_TIMEOUT)
             writer.stop(_WRITER_STOP_TIMEOUT)
 
     return Starlette(

@@ -106,6 +106,13 @@ def parse_time(text: str, parameter: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
+def required_service(params: Mapping[str, str], path: str) -> str:
+    service = params.get("service")
+    if not service:
+        raise QueryError(f"service: required, e.g. {path}?service=shop")
+    return service
+
+
 def _parse_cursor(text: str) -> tuple[int, int]:
     time_text, _, row_text = text.partition(".")
     time_ns, row_id = _whole_number(time_text), _whole_number(row_text)

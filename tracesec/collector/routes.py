@@ -18,6 +18,8 @@ from starlette.routing import Route
 
 from tracesec.collector.actors import list_actors
 from tracesec.collector.apis import UnknownService, list_apis, openapi_document
+from tracesec.collector.baselines import list_baselines
+from tracesec.collector.behaviour import Behaviour
 from tracesec.collector.body import BodyError, read_body
 from tracesec.collector.incidents import list_incidents
 from tracesec.collector.ingest import prepare
@@ -42,10 +44,15 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 
 class CollectorApi:
-    def __init__(self, store: Store, writer: BatchWriter, limits: Limits) -> None:
+    def __init__(
+        self, store: Store, writer: BatchWriter, limits: Limits, behaviour: Behaviour, bucket_seconds: int
+    ) -> None:
         self.store = store
         self.writer = writer
         self.limits = limits
+        self.behaviour = behaviour
+        self.bucket_seconds = bucket_seconds
+        """Width of the baseline buckets, which GET /v1/baselines reads."""
 
     def routes(self) -> list[Route]:
         return [
@@ -56,6 +63,9 @@ class CollectorApi:
             Route("/v1/apis", self.apis, methods=["GET"]),
             Route("/v1/openapi.json", self.openapi, methods=["GET"]),
             Route("/v1/actors", self.actors, methods=["GET"]),
+            Route("/v1/clusters", self.clusters, methods=["GET"]),
+            Route("/v1/flows", self.flows, methods=["GET"]),
+            Route("/v1/baselines", self.baselines, methods=["GET"]),
             Route("/v1/incidents", self.incidents, methods=["GET"]),
             Route("/v1/service-map", self.service_map, methods=["GET"]),
             Route("/v1/blocklist", self.blocklist, methods=["GET"]),
@@ -123,7 +133,16 @@ class CollectorApi:
             return error(404, str(exc))
 
     async def actors(self, request: Request) -> JSONResponse:
-        return await self._query(list_actors, dict(request.query_params))
+        return await self._query(list_actors, dict(request.query_params), self.behaviour, time.time_ns())
+
+    async def clusters(self, request: Request) -> JSONResponse:
+        return await self._query(self.behaviour.clusters, dict(request.query_params), time.time_ns())
+
+    async def flows(self, request: Request) -> JSONResponse:
+        return await self._query(self.behaviour.flows, dict(request.query_params), time.time_ns())
+
+    async def baselines(self, request: Request) -> JSONResponse:
+        return await self._query(list_baselines, dict(request.query_params), self.bucket_seconds)
 
     async def incidents(self, request: Request) -> JSONResponse:
         return await self._query(list_incidents, dict(request.query_params), time.time_ns())

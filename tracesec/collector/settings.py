@@ -31,6 +31,13 @@ class CollectorSettings:
     block_min_instances: int = 2
     """Instances that must flag an actor before it is blocked everywhere (a blocked_actor decision:
     one is enough)."""
+    analysis_interval_seconds: float = 60.0
+    """How often the baseline job runs, and the longest a cached behaviour analysis (flows, clusters,
+    actor deviations) is served before it is computed again."""
+    baseline_bucket_seconds: int = 3600
+    """Width of a baseline bucket (the default suits the daily season of 24 buckets)."""
+    analysis_window_hours: float = 24.0
+    """Recent server spans the behaviour analysis reads (bounded further, see behaviour.py)."""
 
 
 def default_db_path() -> Path:

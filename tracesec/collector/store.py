@@ -165,6 +165,31 @@ _MIGRATIONS = (
         reason TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: endpoint baselines (the model state per endpoint, and each bucket's value against its band)
+    """
+    CREATE TABLE baselines (
+        service TEXT NOT NULL,
+        route TEXT NOT NULL,
+        bucket_seconds INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        updated_at_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (service, route)
+    ) WITHOUT ROWID;
+    CREATE TABLE baseline_buckets (
+        service TEXT NOT NULL,
+        route TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        bucket_start INTEGER NOT NULL,
+        value REAL NOT NULL,
+        forecast REAL NOT NULL,
+        low REAL NOT NULL,
+        high REAL NOT NULL,
+        score REAL NOT NULL,
+        anomaly INTEGER NOT NULL,
+        PRIMARY KEY (service, route, metric, bucket_start)
+    ) WITHOUT ROWID;
+    CREATE INDEX baseline_buckets_by_time ON baseline_buckets (bucket_start);
+    """,
 )
 # every JSON column is stored compact
 dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

@@ -3,18 +3,21 @@
 One writer means concurrent senders never contend for SQLite's write lock; a bounded queue means
 overload is answered at once (429 with Retry-After) instead of piling batches up in memory. Batches that
 queued up together are committed together, so the busier the collector, the cheaper each batch. Between
-writes, the same thread applies the retention policy every ``interval_seconds``.
+writes, the same thread applies the retention policy every ``interval_seconds`` and runs the small write
+tasks other threads hand it (``run``: the analysis job computes elsewhere and only writes here).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from tracesec.collector.ingest import Ingest
 from tracesec.collector.retention import RetentionPolicy, apply_retention
@@ -22,7 +25,15 @@ from tracesec.collector.store import Store, Stored
 
 log = logging.getLogger("tracesec.collector")
 
+T = TypeVar("T")
 _Job = tuple[dict[str, Any], int, "Future[Stored]"]
+_Task = tuple[Callable[[sqlite3.Connection], Any], "Future[Any]"]
+
+
+class _Wake:
+    """Queued after a task so a writer waiting for batches picks the task up at once."""
+
+
 _GROUP_SPANS = 16_384  # spans written per transaction at most, when batches queue up
 
 
@@ -40,7 +51,8 @@ class BatchWriter:
         self.ingest = ingest
         self.retention = retention
         self.capacity = capacity
-        self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=capacity)
+        self._jobs: queue.Queue[_Job | _Wake | None] = queue.Queue(maxsize=capacity)
+        self._tasks: queue.SimpleQueue[_Task] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     @property
@@ -69,6 +81,16 @@ class BatchWriter:
             raise QueueFull(f"write queue full ({self.capacity} batches waiting)") from None
         return done
 
+    def run(self, task: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Have the writer thread call ``task(connection)`` between batches; the future holds its result.
+        The task manages its own transaction and should be short: ingest waits while it runs."""
+        done: Future[T] = Future()
+        self._tasks.put((task, done))
+        # when the queue is full the writer is busy with batches and gets to the task after them
+        with contextlib.suppress(queue.Full):
+            self._jobs.put_nowait(_Wake())
+        return done
+
     def stop(self, timeout: float) -> None:
         """Write what is already queued, then end the thread."""
         if self._thread is None:
@@ -87,9 +109,11 @@ class BatchWriter:
                 if time.monotonic() >= next_retention:
                     self._retain(conn)
                     next_retention = time.monotonic() + self.retention.interval_seconds
+                self._run_tasks(conn)
                 group, stopping = self._next_group(max(0.0, next_retention - time.monotonic()))
                 if group:
                     self._write(conn, group)
+            self._run_tasks(conn)
         finally:
             conn.close()
 
@@ -98,6 +122,17 @@ class BatchWriter:
             apply_retention(conn, self.retention, time.time_ns())
         except sqlite3.Error as exc:  # a busy or full disk must not stop ingest; next round tries again
             log.warning("tracesec collector: retention not applied: %s", exc)
+
+    def _run_tasks(self, conn: sqlite3.Connection) -> None:
+        while True:
+            try:
+                task, done = self._tasks.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.set_result(task(conn))
+            except Exception as exc:  # the task's owner decides what a failure means
+                done.set_exception(exc)
 
     def _next_group(self, timeout: float) -> tuple[list[_Job], bool]:
         """The next batch (waiting up to ``timeout`` seconds for one) plus those queued behind it, up to
@@ -110,10 +145,15 @@ class BatchWriter:
         except queue.Empty:
             return group, False
         while job is not None:
-            group.append(job)
-            spans += len(job[0].get("spans", ()))
-            if spans >= _GROUP_SPANS:
-                return group, False
+            if isinstance(job, _Wake):
+                self._jobs.task_done()
+                if group:  # write what came before, then the task
+                    return group, False
+            else:
+                group.append(job)
+                spans += len(job[0].get("spans", ()))
+                if spans >= _GROUP_SPANS:
+                    return group, False
             try:
                 job = self._jobs.get_nowait()
             except queue.Empty:

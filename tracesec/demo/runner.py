@@ -22,6 +22,9 @@ from tracesec.demo.summary import Findings, format_summary, read_events, read_fi
 from tracesec.demo.traffic import run_traffic
 
 EXPECTED_EVENTS = frozenset(INJECTIONS) | frozenset(BEHAVIOURS)
+COLLECTOR_ARGS = ("--baseline-bucket-seconds", "5", "--analysis-interval", "5")
+"""The demo's traffic lasts seconds, so its endpoint baselines count in 5 s buckets, fed every 5 s: the
+dashboard then has series and bands to draw (a real collector keeps the hourly default)."""
 _DELIVERY_TIMEOUT = 20.0
 _DELIVERY_POLL = 0.5
 
@@ -68,7 +71,7 @@ def run_demo(options: DemoOptions, say: Say) -> Findings:
         db_path = options.db_path or Path(folder) / "collector.sqlite"
         say("preparing the shop's data (1000 customers with e-mails, phones and card numbers)")
         shop_data = create_shop_data(Path(folder) / "shop").parent
-        with CollectorProcess(db_path, port=collector_port) as collector:
+        with CollectorProcess(db_path, port=collector_port, extra_args=COLLECTOR_ARGS) as collector:
             say(f"collector listening on {collector.url} (database {db_path})")
             with ShopProcess(shop_data, shop_port, collector.url, None) as shop:
                 say(f"shop API listening on {shop.url}, agent in block mode reporting to the collector")

@@ -61,3 +61,9 @@ export async function getPages(path, listName, params = {}, maxPages = 5) {
   }
   return items;
 }
+
+// The services the collector has heard from, most recently active first.
+export async function serviceNames() {
+  const reply = await getJson("/v1/instances");
+  return [...new Set((reply.instances || []).map((instance) => instance.service))];
+}

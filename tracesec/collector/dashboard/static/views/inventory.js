@@ -2,6 +2,7 @@
 // scored the risk it did.
 
 import { getJson, getPages } from "../api.js";
+import { baselineCharts } from "../baseline-chart.js";
 import { formatNumber, formatTime, h, notice } from "../dom.js";
 
 const COLUMNS = [
@@ -80,12 +81,31 @@ function detail(api) {
     h("h4", {}, "Sensitive data"),
     h("p", {}, "Received: ", labelChips(labels.request || [])),
     h("p", {}, "Returned: ", labelChips(labels.response || [])),
+    h("h4", {}, "Traffic against its baseline"),
+    baselineSection(api),
     h("h4", {}, "Calls made while serving it"),
     (api.downstream || []).length
       ? h("ul", {}, api.downstream.map((target) => h("li", {}, h("code", {}, target))))
       : h("p", { class: "muted" }, "None."),
     openApiButton(api.service),
   );
+}
+
+// Requests and response bytes per bucket against the forecast band the collector's baseline job
+// judged them by, filled in once GET /v1/baselines answers.
+function baselineSection(api) {
+  const slot = h("div", { id: "endpoint-baseline", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading the baseline..."));
+  getJson("/v1/baselines", { service: api.service, route: `${api.method} ${api.route}` })
+    .then((reply) => {
+      const baseline = (reply.baselines || [])[0];
+      const charts = baseline ? baselineCharts(baseline, reply.bucket_seconds) : [];
+      slot.replaceChildren(
+        ...(charts.length ? charts : [h("p", { class: "muted" }, `No baseline yet: the collector feeds buckets of ${reply.bucket_seconds} s once they close.`)]),
+      );
+    })
+    .catch((error) => slot.replaceChildren(notice("error", `Could not load the baseline: ${error.message}`)))
+    .finally(() => slot.setAttribute("aria-busy", "false"));
+  return slot;
 }
 
 // The inferred OpenAPI document, fetched with the API key (a plain link could not send it).
