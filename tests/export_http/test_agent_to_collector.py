@@ -30,6 +30,9 @@ def _agent_env(collector: CollectorProcess, queue_size: int) -> dict[str, str]:
         "TRACESEC_QUEUE_SIZE": str(queue_size),
         "TRACESEC_BATCH_SIZE": str(BATCH_SIZE),
         "TRACESEC_RETRY_MAX_TIME": "120",
+        # Spans only: a behaviour event would take a queue slot and blur the overflow accounting.
+        "TRACESEC_BEHAVIOR": "false",
+        "TRACESEC_DISCOVERY": "false",
     }
 
 
