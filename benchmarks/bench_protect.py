@@ -31,6 +31,9 @@ QUERY_WITHOUT_INPUT = (
 ).ljust(200)
 QUERY_WITH_INPUT = QUERY_WITHOUT_INPUT.replace("LIKE ?", f"LIKE '%{NAME}%'")[:200]
 SQL = {"dialect": "sqlite", "system": "sqlite"}
+OUTBOUND_URL = "https://api.example.com/v1/users/42/orders?limit=50"
+REQUEST = {"phase": "request", "method": "GET", "sink": "httpx.Client.send"}
+CONNECT = {"phase": "connect", "port": 443, "addresses": ["93.184.215.14"], "call_url": OUTBOUND_URL}
 
 
 def _request_context(agent: tracesec.Agent) -> RequestContext:
@@ -68,12 +71,31 @@ def sink_checks() -> list[Row]:
             },
             number=2_000,
         )
+        outbound = outbound_checks()
     finally:
         _current.reset(token)
         tracesec.uninstall()
     rows = [row(name, figures, budget_us=ABSENT_BUDGET_US) for name, figures in absent.items()]
     rows += [row(name, figures, budget_us=PRESENT_BUDGET_US) for name, figures in present.items()]
+    rows += [row(name, figures, note="no budget: a network call") for name, figures in outbound.items()]
     return rows
+
+
+def outbound_checks() -> dict[str, list[float]]:
+    """The SSRF checks of one client call holding no input: its URL is parsed and its host compared with
+    the hosts the inputs name (a URL seen recently is remembered; a new one is parsed), then the connect
+    phase. Each runs once per HTTP call or DNS lookup, which cost far more; shown, not budgeted."""
+    fresh_urls = iter([f"{OUTBOUND_URL}&page={number}" for number in range(200_000)])
+    return interleaved(
+        {
+            "outbound check, no input, URL seen before": lambda: check_sink(
+                "outbound", OUTBOUND_URL, REQUEST
+            ),
+            "outbound check, no input, new URL": lambda: check_sink("outbound", next(fresh_urls), REQUEST),
+            "connect check, no input": lambda: check_sink("outbound", "api.example.com", CONNECT),
+        },
+        number=2_000,
+    )
 
 
 def flood_event() -> list[Row]:

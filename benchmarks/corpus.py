@@ -8,8 +8,8 @@ must not). Ground truth comes from independent oracles, never from tracesec's ow
 - shell: bash itself, in restricted mode with a DEBUG trap that skips every command but an argv printer
   (extdebug), ``set -u`` and ``failglob``. A payload changes the command when bash runs anything else, errs,
   passes other than one argument, or passes an argument that is not the payload minus quote characters.
-- path: ``posixpath.normpath`` and ``ntpath.normpath``: the path leaves the base folder on either reading,
-  or carries a NUL byte.
+- path: ``posixpath.normpath`` (POSIX reading) and ``ntpath.normpath`` (Windows reading, with the detector
+  asked for the Windows reading): the path leaves the base folder once normalised, or carries a NUL byte.
 - SSRF: ``urllib.parse`` and ``urllib3`` read the host; ``getaddrinfo(AI_NUMERICHOST)`` (libc) turns it into
   an address and the stdlib ``ipaddress`` flags say whether it is internal; well-known names
   (localhost, metadata.google.internal ...) count as internal.
@@ -41,8 +41,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import quote, unquote, urlsplit
 
+import httpx
 import urllib3.util
 
 from tracesec.protect import (
@@ -251,42 +253,67 @@ def shell_safe_twins(payloads: Iterable[str]) -> list[tuple[str, int, int]]:
 # --- path --------------------------------------------------------------------------------------------
 
 BASE = "/srv/app/files"
-PATH_CONTEXTS: dict[str, Callable[[str], str]] = {
-    "os.path.join(base, p)": lambda p: posixpath.join(BASE, p),
-    'base + "/" + p': lambda p: BASE + "/" + p,
-    "os.path.join(base, unquote(p))": lambda p: posixpath.join(BASE, unquote(p)),
+WINDOWS_BASE = "C:\\srv\\app\\files"
+
+
+@dataclass(frozen=True)
+class PathOS:
+    """One operating system's reading of paths: its path module (the oracle), the app's base folder, and
+    the detector's matching keyword."""
+
+    name: str
+    module: ModuleType
+    base: str
+    windows: bool
+
+    def escapes(self, path: str) -> bool:
+        """Independent ground truth: the path leaves the base folder once the OS normalises it (and, on
+        Windows, folds its case), or holds a NUL byte."""
+        normal = self.module.normcase(self.module.normpath(path))
+        inside = (normal + self.module.sep).startswith(self.module.normcase(self.base) + self.module.sep)
+        return "\x00" in path or not inside
+
+
+POSIX = PathOS("POSIX", posixpath, BASE, windows=False)
+WINDOWS = PathOS("Windows", ntpath, WINDOWS_BASE, windows=True)
+PATH_CONTEXTS: dict[str, Callable[[PathOS, str], str]] = {
+    "os.path.join(base, p)": lambda system, p: system.module.join(system.base, p),
+    "base + sep + p": lambda system, p: system.base + system.module.sep + p,
+    "os.path.join(base, unquote(p))": lambda system, p: system.module.join(system.base, unquote(p)),
 }
 
 
 def path_escapes(path: str) -> bool:
-    """Independent ground truth: the path leaves BASE on a POSIX or Windows reading, or holds a NUL."""
-    inside_posix = (posixpath.normpath(path) + "/").startswith(BASE + "/")
-    windows = ntpath.normpath(path)
-    inside_windows = (windows + "\\").startswith(ntpath.normpath(BASE) + "\\")
-    return "\x00" in path or not inside_posix or not inside_windows
+    """The oracle on the POSIX reading, the one of the servers this corpus runs on."""
+    return POSIX.escapes(path)
 
 
 def path_vulnerable(payloads: list[str]) -> list[Tally]:
     tallies = []
-    for name, build in PATH_CONTEXTS.items():
-        tally = Tally("path", name)
-        for payload in payloads:
-            path = build(payload)
-            tally.add(payload, changed=path_escapes(path), flagged=detect_path_traversal(path, payload))
-        tallies.append(tally)
+    for system in (POSIX, WINDOWS):
+        for name, build in PATH_CONTEXTS.items():
+            tally = Tally("path", f"{name} ({system.name})")
+            for payload in payloads:
+                path = build(system, payload)
+                flagged = detect_path_traversal(path, payload, windows=system.windows)
+                tally.add(payload, changed=system.escapes(path), flagged=flagged)
+            tallies.append(tally)
     return tallies
 
 
 def path_safe_twins(payloads: Iterable[str]) -> list[tuple[str, int, int]]:
     """The app decodes, resolves, and only opens what stays inside its folder."""
-    reached = flagged = 0
-    for payload in payloads:
-        resolved = posixpath.normpath(posixpath.join(BASE, unquote(payload)))
-        if path_escapes(resolved):
-            continue
-        reached += 1
-        flagged += detect_path_traversal(resolved, payload)
-    return [("path resolved and kept in its folder", reached, flagged)]
+    rows = []
+    for system in (POSIX, WINDOWS):
+        reached = flagged = 0
+        for payload in payloads:
+            resolved = system.module.normpath(system.module.join(system.base, unquote(payload)))
+            if system.escapes(resolved):
+                continue
+            reached += 1
+            flagged += detect_path_traversal(resolved, payload, windows=system.windows)
+        rows.append((f"path resolved and kept in its folder ({system.name})", reached, flagged))
+    return rows
 
 
 # --- SSRF --------------------------------------------------------------------------------------------
@@ -304,10 +331,27 @@ _ORACLE_INTERNAL_NAMES = frozenset(
         "rancher-metadata",
     }
 )
-SSRF_CONTEXTS: dict[str, Callable[[str], str]] = {
-    "the URL itself": lambda p: p,
-    "http://{host part}/": lambda p: "http://" + _SCHEME.sub("", p).split("/", 1)[0] + "/",
+
+
+def _as_httpx_sends(payload: str) -> tuple[str, str] | None:
+    """The URL httpx hands its transport (default port dropped, host lower-cased, path escaped), with the
+    payload as the input; None when httpx refuses to build a request."""
+    try:
+        return str(httpx.Request("GET", payload).url), payload
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError, TypeError):
+        return None
+
+
+def _host_part_url(host_part: str) -> tuple[str, str]:
+    return f"http://{host_part}/", host_part
+
+
+SSRF_CONTEXTS: dict[str, Callable[[str], tuple[str, str] | None]] = {
+    "the URL itself": lambda p: (p, p),
+    "the URL as httpx sends it": _as_httpx_sends,
+    "http://{host part}/": lambda p: _host_part_url(_SCHEME.sub("", p).split("/", 1)[0]),
 }
+"""Each construction gives the URL the client is asked for and the user input in it (None: no request)."""
 
 
 def oracle_hosts(url: str) -> set[str]:
@@ -338,8 +382,11 @@ def ssrf_vulnerable(payloads: list[str]) -> list[Tally]:
     for name, build in SSRF_CONTEXTS.items():
         tally = Tally("SSRF", name)
         for payload in payloads:
-            url = build(payload)
-            user_input = url if name == "the URL itself" else url[len("http://") : -1]
+            built = build(payload)
+            if built is None:
+                tally.refused += 1
+                continue
+            url, user_input = built
             changed = any(oracle_internal(host) for host in oracle_hosts(url))
             tally.add(payload, changed=changed, flagged=detect_ssrf(url, user_input))
         tallies.append(tally)
@@ -365,7 +412,7 @@ def ssrf_safe_twins(payloads: Iterable[str]) -> list[tuple[str, int, int]]:
 def detection_table(tallies: list[Tally]) -> list[str]:
     lines = [
         "| category | construction | payloads that change it (oracle) | detected | rate | "
-        "flagged though oracle saw no change | refused by the driver (NUL) |",
+        "flagged though oracle saw no change | refused before the sink |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     lines += [

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -147,6 +147,7 @@ class Labels:
 
     @staticmethod
     def joined_path(value: str) -> bool:
+        """The POSIX reading: the server's own (a backslash is a file-name character there)."""
         return path_escapes(posixpath.join(BASE, value))
 
     @staticmethod
@@ -177,7 +178,7 @@ def routes(labels: Labels) -> list[Route]:
         Route("path", "/files-pathlib", "name", "(base / p).read_bytes()", labels.pathlib_path, raw=True),
         Route("path", "/files-safe", "name", "resolved and kept in its folder", raw=True),
         Route("SSRF", "/fetch", "url", "httpx.get(p)", labels.fetched_url),
-        Route("SSRF", "/fetch-safe", "q", "its one upstream, p in the query"),
+        Route("SSRF", "/fetch-safe", "q", "its one upstream, allow-listed by host:port, p in the query"),
     ]
 
 
@@ -250,6 +251,8 @@ def sandboxed_app(folder: Path, mode: str = "block") -> Iterator[tuple[str, Path
         "TRACESEC_BEHAVIOR": "false",
         "VULNERABLE_APP_FILES": str(files),
         "VULNERABLE_APP_UPSTREAM": f"http://127.0.0.1:{port}",
+        # The safe twin's upstream, by host and port: other ports of 127.0.0.1 stay protected.
+        "TRACESEC_PROTECT_ALLOW_HOSTS": f"127.0.0.1:{port}",
         "CORPUS_SANDBOX_ROOT": str(root),
         "CORPUS_SANDBOX_WRITABLE": str(scratch),
         "CORPUS_SANDBOX_PORTS": str(port),
@@ -291,9 +294,15 @@ def corpus_lists(sample: int | None) -> dict[str, list[str]]:
     return {name: p if len(p) <= sample else chosen.sample(p, sample) for name, p in lists.items()}
 
 
-def run(sample: int | None = SAMPLE_SIZE) -> tuple[ServerRun, Labels]:
+def run(
+    sample: int | None = SAMPLE_SIZE, also: Mapping[str, Iterable[str]] | None = None
+) -> tuple[ServerRun, Labels]:
+    """Send the lists (``sample``: see ``corpus_lists``), plus the payloads of ``also`` (per list) that the
+    sample did not draw."""
     began = time.perf_counter()
     lists = corpus_lists(sample)
+    for name, payloads in (also or {}).items():
+        lists[name] = list(dict.fromkeys([*lists[name], *payloads]))
     with tempfile.TemporaryDirectory(prefix="tracesec-corpus-") as folder:
         labels = Labels(folder)
         Path(folder, "glob-hit").write_text("")

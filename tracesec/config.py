@@ -77,6 +77,19 @@ def _names(raw: str, _meta: Any) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
+def _host_names(raw: str, _meta: Any) -> frozenset[str]:
+    """Comma-separated host names, each optionally with a port (``internal-api:8443``, ``[::1]:8080``)."""
+    names = _names(raw, _meta)
+    for name in names:
+        if name.startswith("["):
+            _, colon, port = name.partition("]:")
+        else:  # a bare IPv6 address has more than one colon and no port
+            _, colon, port = name.partition(":") if name.count(":") == 1 else ("", "", "")
+        if colon and not (port.isdigit() and 0 < int(port) < 1 << 16):
+            raise ValueError("comma-separated host names, each optionally with a port from 1 to 65535")
+    return names
+
+
 def _items(raw: str, _meta: Any) -> tuple[str, ...]:
     """Comma-separated entries whose case matters (routes, JSON field paths)."""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -174,7 +187,9 @@ class Config:
         (), _items, doc="inputs that may carry SQL, commands or paths (query.sql, body.items.*.template)"
     )
     protect_allow_hosts: frozenset[str] = setting(
-        frozenset(), _names, doc="hosts an input-chosen URL may reach although internal (an internal API)"
+        frozenset(),
+        _host_names,
+        doc="hosts an input-chosen URL may reach although internal (an internal API)",
     )
     protect_max_inputs: int = setting(
         1000, _integer, (1, 100_000), "user inputs kept per request for the sink checks; more are counted"
@@ -358,6 +373,7 @@ class SettingInfo(NamedTuple):
 
 _LIST_PARSERS: dict[Parser, str] = {
     _names: "comma-separated names (any case)",
+    _host_names: "comma-separated names (any case)",
     _items: "comma-separated entries",
     _texts: "comma-separated entries",
     _name_list: "comma-separated names, in order of preference",

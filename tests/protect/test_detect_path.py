@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ntpath
 import os.path
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -17,7 +19,6 @@ BASE = "/srv/app/files"
         "../../etc/passwd",
         "..",
         "a/../../etc/shadow",
-        "..\\..\\windows\\win.ini",
         "/etc/passwd",
         "report.pdf\x00.png",
         "./../secret",
@@ -61,11 +62,61 @@ def test_paths_kept_in_their_folder_are_not_flagged(path: str, user_input: str) 
 
 
 @pytest.mark.parametrize(
-    "user_input", ["C:\\Windows\\win.ini", "\\\\server\\share\\x", "~/.ssh/id_rsa", "/etc"]
+    ("user_input", "windows"),
+    [
+        ("C:\\Windows\\win.ini", True),
+        ("\\\\server\\share\\x", True),
+        ("~/.ssh/id_rsa", False),
+        ("/etc", False),
+    ],
 )
-def test_absolute_inputs_that_start_the_path(user_input: str) -> None:
-    assert detect_path_traversal(user_input, user_input)
-    assert not detect_path_traversal(user_input, user_input, check_absolute=False)
+def test_absolute_inputs_that_start_the_path(user_input: str, windows: bool) -> None:
+    assert detect_path_traversal(user_input, user_input, windows=windows)
+    assert not detect_path_traversal(user_input, user_input, check_absolute=False, windows=windows)
+
+
+@pytest.mark.parametrize(
+    "user_input",
+    ["..\\..\\windows\\win.ini", "\\..\\..\\etc\\issue", "..\\..\\..\\/etc/passwd", "C:\\Windows\\win.ini"],
+)
+def test_backslashes_separate_only_on_the_windows_reading(user_input: str) -> None:
+    """On POSIX a backslash is an ordinary file-name character: the name stays in the folder."""
+    assert not detect_path_traversal(os.path.join(BASE, user_input), user_input, windows=False)
+    assert detect_path_traversal(ntpath.join("C:\\srv\\files", user_input), user_input, windows=True)
+
+
+def test_the_default_reading_is_the_operating_systems() -> None:
+    name = "..\\..\\windows\\win.ini"
+    assert detect_path_traversal(os.path.join(BASE, name), name) is ("\\" in (os.sep, os.altsep))
+
+
+@pytest.mark.parametrize(
+    ("user_input", "path"),
+    [
+        ("..//..//etc/passwd", str(PurePosixPath(BASE) / "..//..//etc/passwd")),
+        ("./.././../etc/passwd", str(PurePosixPath(BASE) / "./.././../etc/passwd")),
+        ("../../etc/", str(PurePosixPath(BASE) / "../../etc/")),
+        ("..///..///etc///passwd", str(PurePosixPath(BASE) / "..///..///etc///passwd")),
+        ("/etc/passwd/", str(PurePosixPath(BASE) / "/etc/passwd/")),
+        ("%2e%2e%2f%2e%2e%2f/etc/passwd", str(PurePosixPath(BASE) / "../..//etc/passwd")),
+        ("../../etc/passwd", BASE + "//..//..//etc/passwd"),  # the input normal, the path not
+    ],
+)
+def test_inputs_the_app_normalised_are_found_in_normal_form(user_input: str, path: str) -> None:
+    assert user_input not in path
+    assert detect_path_traversal(path, user_input, windows=False)
+
+
+@pytest.mark.parametrize(
+    ("user_input", "path"),
+    [
+        ("a/./b//c/", str(PurePosixPath(BASE) / "a/./b//c/")),
+        ("a//../b", str(PurePosixPath(BASE) / "a//../b")),
+        ("./", str(PurePosixPath(BASE) / "./")),
+    ],
+)
+def test_normal_forms_that_stay_in_the_folder(user_input: str, path: str) -> None:
+    assert not detect_path_traversal(path, user_input, windows=False)
 
 
 def test_long_benign_input() -> None:

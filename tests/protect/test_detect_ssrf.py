@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+import httpx
 import pytest
 
 from tracesec.protect import (
@@ -135,6 +136,44 @@ def test_user_supplies_only_the_host() -> None:
 )
 def test_not_flagged(url: str, user_input: str) -> None:
     assert not detect_ssrf(url, user_input)
+
+
+@pytest.mark.parametrize(
+    "user_input",
+    [
+        "http://localhost:80",
+        "https://127.0.0.1:443",
+        "http://0xA9.0xFE.0xA9.0xFE",
+        "http://0xA9FEA9FE",
+        "http://127.1.1.1:80\\@127.2.2.2:80/",
+        "http://127.1.1.1:80:\\@@127.2.2.2:80/",
+        "http://LOCALHOST./admin",
+    ],
+)
+def test_urls_the_client_rewrote_are_compared_by_target(user_input: str) -> None:
+    """httpx drops a default port, lower-cases the host and escapes what it must before the sink sees the
+    URL: the input is no longer in it as text, but still names its host."""
+    sent = str(httpx.URL(user_input))
+    assert user_input not in sent
+    assert detect_ssrf(sent, user_input)
+
+
+@pytest.mark.parametrize(
+    ("url", "user_input"),
+    [
+        ("http://localhost/", "http://localhost:6379"),  # another port of the same host
+        ("http://localhost:8080/api", "localhost:9090"),
+        ("http://127.0.0.1/", "http://127.0.0.2/"),
+        ("https://api.example.com/v1?next=http%3A%2F%2F127.0.0.1%2F", "http://127.0.0.1/"),
+    ],
+)
+def test_targets_that_differ_are_not_flagged(url: str, user_input: str) -> None:
+    assert not detect_ssrf(url, user_input)
+
+
+def test_a_bare_host_input_names_the_host_at_any_port() -> None:
+    assert detect_ssrf("http://localhost:8080/status", "LOCALHOST.")
+    assert detect_ssrf("//127.0.0.1:22/", "0x7f.1:22")
 
 
 def test_resolved_addresses_catch_rebinding_names() -> None:

@@ -4,7 +4,6 @@ the sandbox below the sink."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,18 @@ import httpx
 import pytest
 
 from benchmarks.corpus import BENIGN, read_payloads
-from benchmarks.corpus_server import Figures, figures, read_record, run, sandboxed_app
+from benchmarks.corpus_server import Figures, ServerRun, figures, read_record, run, sandboxed_app
 
 SAMPLE = 25
 DETECTION_TARGET = 0.99
+_PATHS = [p.replace("{FILE}", "etc/passwd") for p in read_payloads("traversal.txt", "file-inclusion.txt")]
+EXTRAS = {
+    "path": [p for p in _PATHS if "\\" in p][:SAMPLE],
+    "SSRF": [p for p in read_payloads("ssrf-urls.txt") if "127.0.0.1" in p][:SAMPLE],
+}
+"""Payloads every sample holds, whatever the draw: names with backslashes (a plain file name on POSIX,
+kept in its folder by the safe route; traversal only on a Windows reading), and URLs naming the safe
+route's own upstream host, 127.0.0.1, on other ports (its port alone is allow-listed)."""
 
 
 def test_the_sandbox_stops_what_a_monitor_mode_app_lets_through(tmp_path: Path) -> None:
@@ -54,30 +61,37 @@ def _command(entry: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample() -> Iterator[Figures]:
-    server_run, _ = run(SAMPLE)
-    yield figures(server_run, set(read_payloads(*BENIGN)))
+def server_run() -> ServerRun:
+    return run(SAMPLE, also=EXTRAS)[0]
 
 
-KNOWN_GAPS = {
-    "shell": "one-character inputs are not checked at runtime: a lone quote or backtick only breaks the "
-    "command line, which the bash oracle counts as a change",
-    "path": "the input as Werkzeug decodes it (invalid UTF-8 kept as %XX) is not what tracesec's input "
-    "extraction holds, and pathlib normalises the path ('.//' and a trailing '/' go) so the input is no "
-    "longer in it",
-    "SSRF": "httpx normalises the URL (default port dropped, host lower-cased, '/' added) before the sink "
-    "sees it, so the input is no longer a substring of it",
-}
+@pytest.fixture(scope="module")
+def sample(server_run: ServerRun) -> Figures:
+    return figures(server_run, set(read_payloads(*BENIGN)))
+
+
+def _unchecked(payload: str) -> bool:
+    """Inputs shorter than two characters are not checked at runtime: a lone quote or backtick can only
+    break the command line (the bash oracle counts that as a change); docs/detection.md."""
+    return len(payload) < 2
 
 
 @pytest.mark.parametrize("category", ["SQL", "shell", "path", "SSRF"])
-def test_detection_on_the_vulnerable_routes(sample: Figures, category: str, request: Any) -> None:
-    if category in KNOWN_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_GAPS[category], strict=False))
+def test_detection_on_the_vulnerable_routes(sample: Figures, category: str) -> None:
     tallies = [t for t in sample.detection if t.category == category]
     assert tallies and all(t.changed for t in tallies)
     for tally in tallies:
-        assert tally.detected >= DETECTION_TARGET * tally.changed, (tally.construction, tally.missed)
+        missed = [payload for payload in tally.missed if not _unchecked(payload)]
+        assert len(missed) <= (1 - DETECTION_TARGET) * tally.changed, (tally.construction, missed)
+
+
+@pytest.mark.parametrize(("category", "route"), [("path", "/files-safe"), ("SSRF", "/fetch-safe")])
+def test_the_payloads_that_once_were_false_positives_reach_the_safe_routes(
+    server_run: ServerRun, category: str, route: str
+) -> None:
+    reached = {o.payload: o.blocked for o in server_run.outcomes if o.route.path == route}
+    assert set(EXTRAS[category]) <= reached.keys()
+    assert [payload for payload in EXTRAS[category] if reached[payload]] == []
 
 
 def test_no_false_positive_on_benign_lists(sample: Figures) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from werkzeug.wrappers import Request
+
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
 from tracesec.protect.inputs import extract_inputs
@@ -49,6 +52,33 @@ def test_query_is_url_decoded_as_the_app_sees_it() -> None:
     # WSGI hands the raw bytes as latin-1 code points: 'é' arrives as 'Ã©'
     ctx = request("name=x%27+OR+1%3D1&city=Z%C3%BCrich&raw=caf\u00c3\u00a9&empty=&flag")
     assert inputs_of(ctx) == {"query.name": "x' OR 1=1", "query.city": "Zürich", "query.raw": "café"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "replaced", "kept"),
+    [
+        ("..%c0%af..%c0%afetc", "..\ufffd\ufffd..\ufffd\ufffdetc", "..%C0%AF..%C0%AFetc"),
+        ("%ff%2e", "\ufffd.", "%FF."),
+        ("caf%C3%A9+%E2%82", "caf\u00e9 \ufffd", "caf\u00e9 %E2%82"),
+    ],
+)
+def test_invalid_utf8_escapes_are_kept_in_both_framework_readings(raw: str, replaced: str, kept: str) -> None:
+    """parse_qsl, Django and Starlette put U+FFFD where Werkzeug (Flask) keeps the escape as text: the
+    app may splice either into its sink, so both are inputs."""
+    assert Request({"QUERY_STRING": f"name={raw}"}).args["name"] == kept
+    values = extract_inputs(request(f"name={raw}"), 1000).all
+    assert values == (("query.name", replaced), ("query.name", kept))
+    body = extract_inputs(
+        request(body=f"name={raw}".encode(), content_type="application/x-www-form-urlencoded"), 1000
+    ).all
+    assert body == (("body.name", replaced), ("body.name", kept))
+
+
+def test_valid_utf8_has_one_reading() -> None:
+    assert extract_inputs(request("city=Z%C3%BCrich&p=a%2Bb+c"), 1000).all == (
+        ("query.city", "Zürich"),
+        ("query.p", "a+b c"),
+    )
 
 
 def test_form_body_and_path_parameters() -> None:

@@ -3,8 +3,9 @@
 
 Built at most once per request, and only when a sink check runs inside one, from what the request-path
 core already holds (raw query string, captured body, headers, path parameters). Values are decoded the
-way the app decodes them (URL-decoding of query and form, JSON), kept once each (the first path that
-carried a value names it), and bounded: at most ``limit`` values, the rest counted, so a 10,000-field
+way the app decodes them (URL-decoding of query and form, JSON; where frameworks disagree, as on invalid
+UTF-8 escapes, every framework's reading is kept), kept once each (the first path that carried a value
+names it), and bounded: at most ``limit`` values, the rest counted, so a 10,000-field
 query or a 10,000-level JSON document costs a bounded amount and never raises.
 """
 
@@ -15,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 from tracesec.capture import is_json, media_type
 
@@ -30,6 +31,7 @@ _WORDS = re.compile(r"\w+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _DISPOSITION_PARAM = re.compile(rb'\b(name|filename)="([^"]*)"', re.IGNORECASE)
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 class UserInputs:
@@ -86,8 +88,9 @@ def extract_inputs(ctx: RequestContext, limit: int, ignored: tuple[str, ...] = (
     for name, value in (ctx.path_params or {}).items():
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             collector.add(f"path.{name}", str(value))
-    for name, value in form_fields(wsgi_text(ctx.query_string), collector):
-        collector.add(f"query.{name}", value)
+    for name, values in form_fields(wsgi_text(ctx.query_string), collector):
+        for value in values:
+            collector.add(f"query.{name}", value)
     if ctx.request_body:
         body_inputs(bytes(ctx.request_body), ctx.headers.get("content-type"), collector)
     cookie_header = ctx.headers.get("cookie")
@@ -108,9 +111,9 @@ def wsgi_text(raw: str) -> str:
         return raw
 
 
-def form_fields(text: str, collector: _Collector) -> Iterator[tuple[str, str]]:
-    """``a=1&b=x%27`` as decoded (name, value) pairs, like ``parse_qsl`` but lazy: it stops once the
-    collector is full, counting the remaining fields as dropped."""
+def form_fields(text: str, collector: _Collector) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """``a=1&b=x%27`` as decoded (name, values) pairs (see ``url_decodings``), like ``parse_qsl`` but lazy:
+    it stops once the collector is full, counting the remaining fields as dropped."""
     if not text:
         return
     position = 0
@@ -127,7 +130,25 @@ def form_fields(text: str, collector: _Collector) -> Iterator[tuple[str, str]]:
             collector.dropped += 1 + remaining
             return
         name, _, value = field.partition("=")
-        yield unquote_plus(name), unquote_plus(value)
+        yield unquote_plus(name), url_decodings(value)
+
+
+def url_decodings(text: str) -> tuple[str, ...]:
+    """A URL-encoded form value as the frameworks decode it: one value, or two when it holds escapes that
+    are not valid UTF-8 (``%C0%AF``): ``parse_qsl``, Django and Starlette replace them with U+FFFD, while
+    Werkzeug (Flask) keeps them as ``%XX`` text, which the app may then splice into a path as is."""
+    if "%" not in text:
+        return (text.replace("+", " "),)
+    raw = unquote_to_bytes(text.replace("+", " "))
+    try:
+        return (raw.decode("utf-8"),)
+    except UnicodeDecodeError:
+        kept = _ESCAPED_BYTE.sub(_as_escape, raw.decode("utf-8", "surrogateescape"))
+        return raw.decode("utf-8", "replace"), kept
+
+
+def _as_escape(match: re.Match[str]) -> str:
+    return f"%{ord(match.group()) - 0xDC00:02X}"
 
 
 def body_inputs(body: bytes, content_type: str | None, collector: _Collector) -> None:
@@ -140,8 +161,9 @@ def body_inputs(body: bytes, content_type: str | None, collector: _Collector) ->
         return
     text = body.decode("utf-8", "replace")
     if kind == "application/x-www-form-urlencoded":
-        for name, value in form_fields(text, collector):
-            collector.add(f"body.{name}", value)
+        for name, values in form_fields(text, collector):
+            for value in values:
+                collector.add(f"body.{name}", value)
     elif is_json(content_type):
         json_inputs(text, collector)
     elif kind.startswith("text/") or kind.endswith("xml"):

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tracesec.protect.addresses import is_metadata_address, parse_host_address
-from tracesec.protect.decoding import decoded_forms
+from tracesec.protect.hosts import Target, canonical_host, input_targets, url_targets
 from tracesec.protect.inputs import NO_INPUTS, UserInputs, extract_inputs
-from tracesec.protect.path import detect_path_traversal
+from tracesec.protect.path import OS_READING, detect_path_traversal, path_needles
 from tracesec.protect.ratelimit import EventLimiter
 from tracesec.protect.shell import detect_shell_injection, shell_command_from_argv
 from tracesec.protect.sqli import detect_sql_injection
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 INPUTS_KEY = "protect.inputs"
 PATH_FORMS_KEY = "protect.path_forms"
+INPUT_TARGETS_KEY = "protect.input_targets"
 SSRF_REPORTED_KEY = "protect.ssrf_reported"
 METADATA_NAMES = frozenset(
     {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
@@ -50,7 +51,7 @@ class Protection:
         self.max_inputs = config.protect_max_inputs
         self.allow_routes = config.protect_allow_routes
         self.allow_inputs = config.protect_allow_inputs
-        self.allow_hosts = config.protect_allow_hosts
+        self.allow_hosts = allowed_targets(config.protect_allow_hosts)
         self.proxy_hosts = proxy_hosts()
 
     def subscribe(self, hooks: Hooks) -> None:
@@ -133,20 +134,26 @@ class Protection:
     ) -> None:
         if ctx is None or details.get("operation") in NAME_ONLY_OPERATIONS:
             return
-        for input_path, value, forms in self._path_forms(ctx):
-            if any(form in path for form in forms) and detect_path_traversal(path, value):
+        candidates = self._path_forms(ctx)
+        if not candidates:
+            return
+        normal_path = OS_READING.normal(path) if OS_READING.needs_normalising(path) else path
+        for input_path, value, forms in candidates:
+            found = holds_any(path, forms) or (normal_path is not path and holds_any(normal_path, forms))
+            if found and detect_path_traversal(path, value):
                 operation = str(details.get("operation", "open"))
                 finding = Finding("path_traversal", kind, operation, path, input_path, value, severity="high")
                 self.verdict.report(ctx, finding)
                 return
 
-    def _path_forms(self, ctx: RequestContext) -> list[tuple[str, str, list[str]]]:
+    def _path_forms(self, ctx: RequestContext) -> list[tuple[str, str, tuple[str, ...]]]:
         """Inputs that could name a path (a dot, slash, backslash, tilde, colon, percent, NUL or their
-        full-width look-alikes), each with the forms it decodes to, computed once per request."""
-        forms: list[tuple[str, str, list[str]]] | None = ctx.state.get(PATH_FORMS_KEY)
+        full-width look-alikes), each with the forms it decodes to and their normal forms, computed once
+        per request."""
+        forms: list[tuple[str, str, tuple[str, ...]]] | None = ctx.state.get(PATH_FORMS_KEY)
         if forms is None:
             forms = [
-                (path, value, decoded_forms(value))
+                (path, value, tuple(path_needles(value)))
                 for path, value in self.inputs(ctx).structural
                 if not _PATH_CHARACTERS.isdisjoint(value)
             ]
@@ -164,30 +171,93 @@ class Protection:
             self._check_request_url(ctx, kind, target, details.get("sink") or "http client request")
 
     def _check_request_url(self, ctx: RequestContext, kind: str, url: str, client: str) -> None:
-        for path, value in self.inputs(ctx).all:
-            if value in url and not self._host_allowed(url_host(url)) and detect_ssrf(url, value):
+        targets = url_targets(url)
+        if self._allowed(targets):
+            return
+        for path, value in self._ssrf_candidates(ctx, url, targets):
+            if detect_ssrf(url, value):
                 self._report_ssrf(ctx, kind, client, url, path, value, "internal_host", {})
                 return
 
     def _check_connect(
         self, ctx: RequestContext | None, kind: str, host: str, details: Mapping[str, Any]
     ) -> None:
-        if self._host_allowed(host):
+        port = details.get("port")
+        connection = Target(canonical_host(host), port if isinstance(port, int) else None)
+        if self._allowed((connection,)):
             return
         addresses: list[str] = list(details.get("addresses") or ())
         call_url: str | None = details.get("call_url")
         if ctx is not None and not self._through_proxy(host, call_url):
-            url = call_url or host_url(host)
-            reason = (
-                "resolved_address" if call_url is None or url_host(call_url) == host.lower() else "redirect"
-            )
-            for path, value in self.inputs(ctx).all:
-                if value in url and detect_ssrf(url, value, addresses):
+            self._check_connection(ctx, kind, host, connection, addresses, call_url)
+        if any(is_metadata_address(address) for address in addresses):
+            self._report_metadata(ctx, kind, host, addresses, call_url)
+
+    def _check_connection(
+        self,
+        ctx: RequestContext,
+        kind: str,
+        host: str,
+        connection: Target,
+        addresses: list[str],
+        call_url: str | None,
+    ) -> None:
+        """The call's URL is judged with the addresses its connection resolved to (an input choosing a
+        host that resolves, or redirects, inside), and the connection as a URL of its own (an input naming
+        this host and port, wherever the call started)."""
+        connection_url = host_url(host, connection.port)
+        # Without a client call (a raw socket), an input may also be part of the host name as text.
+        connected = (
+            self._ssrf_candidates(ctx, host, (connection,))
+            if call_url is None
+            else self._inputs_naming(ctx, (connection,))
+        )
+        judged = [(connection_url, connected)]
+        redirected = False
+        if call_url is not None:
+            call_targets = url_targets(call_url)
+            redirected = all(target.host != connection.host for target in call_targets)
+            judged.insert(0, (call_url, self._ssrf_candidates(ctx, call_url, call_targets)))
+        for url, candidates in judged:
+            for path, value in candidates:
+                if detect_ssrf(url, value, addresses):
+                    reason = "redirect" if redirected else "resolved_address"
                     extra = {"server.address": host, "tracesec.ssrf.addresses": addresses[:8]}
                     self._report_ssrf(ctx, kind, "socket.getaddrinfo", url, path, value, reason, extra)
                     return
-        if any(is_metadata_address(address) for address in addresses):
-            self._report_metadata(ctx, kind, host, addresses, call_url)
+
+    def _ssrf_candidates(
+        self, ctx: RequestContext, text: str, targets: tuple[Target, ...]
+    ) -> dict[tuple[str, str], None]:
+        """Inputs that may have chosen the host of a URL: naming one of its ``targets``, or found as text in
+        ``text`` (the URL, or the bare host of a connection), each once."""
+        found = self._inputs_naming(ctx, targets)
+        for pair in self.inputs(ctx).all:
+            if pair[1] in text:
+                found[pair] = None
+        return found
+
+    def _inputs_naming(self, ctx: RequestContext, targets: tuple[Target, ...]) -> dict[tuple[str, str], None]:
+        """Inputs that name the host of one of ``targets`` (their ports are compared by the detector)."""
+        by_host = self._input_targets(ctx)
+        found: dict[tuple[str, str], None] = {}
+        for target in targets:
+            named = by_host.get(target.host)
+            if named:
+                found.update(dict.fromkeys(named))
+        return found
+
+    def _input_targets(self, ctx: RequestContext) -> dict[str, list[tuple[str, str]]]:
+        """The request's inputs by the canonical host each names (as a URL or a bare host), built once per
+        request on its first outbound check."""
+        by_host: dict[str, list[tuple[str, str]]] | None = ctx.state.get(INPUT_TARGETS_KEY)
+        if by_host is None:
+            by_host = {}
+            for path, value in self.inputs(ctx).all:
+                for target in input_targets(value):
+                    by_host.setdefault(target.host, []).append((path, value))
+            ctx.state[INPUT_TARGETS_KEY] = by_host
+        return by_host
 
     def _report_ssrf(
         self,
@@ -233,8 +303,13 @@ class Protection:
         )
         self.verdict.report(ctx, finding)
 
-    def _host_allowed(self, host: str | None) -> bool:
-        return bool(self.allow_hosts) and host is not None and host.lower().rstrip(".") in self.allow_hosts
+    def _allowed(self, targets: tuple[Target, ...]) -> bool:
+        """Every reading of the target is allow-listed, by host alone or by host and port."""
+        return (
+            bool(self.allow_hosts)
+            and bool(targets)
+            and all(t in self.allow_hosts or Target(t.host, None) in self.allow_hosts for t in targets)
+        )
 
     def _through_proxy(self, host: str, call_url: str | None) -> bool:
         """The client connects to its proxy, not to the URL's host: the URL was judged at the request
@@ -251,17 +326,20 @@ def holds_any(text: str, values: tuple[str, ...]) -> bool:
     return False
 
 
-def url_host(url: str) -> str | None:
-    """The host a URL parser reads (lower case), None for a URL it refuses."""
-    try:
-        return urlsplit(url).hostname
-    except ValueError:
-        return None
+def host_url(host: str, port: int | None) -> str:
+    """A connection's host and port as a URL, so the SSRF detector can read it."""
+    authority = f"[{host}]" if ":" in host else host
+    return f"//{authority}:{port}/" if port is not None else f"//{authority}/"
 
 
-def host_url(host: str) -> str:
-    """A bare host (a raw socket connection) as a URL, so the SSRF detector can read it."""
-    return f"//[{host}]/" if ":" in host else f"//{host}/"
+def allowed_targets(entries: frozenset[str]) -> frozenset[Target]:
+    """``protect_allow_hosts`` entries (``internal-api``, ``127.0.0.1:8080``, ``[::1]:8080``, ``::1``) as
+    targets; an entry without a port allows every port of its host."""
+    targets = set()
+    for entry in entries:
+        bare_ipv6 = entry.count(":") > 1 and not entry.startswith("[")
+        targets.update(input_targets(f"[{entry}]" if bare_ipv6 else entry))
+    return frozenset(targets)
 
 
 def proxy_hosts() -> frozenset[str]:
