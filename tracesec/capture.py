@@ -187,6 +187,8 @@ def shape_body(data: bytes | bytearray, content_type: str | None, extra: frozens
 
 def to_text(value: str) -> str:
     """WSGI hands path and query as latin-1 code points of the raw bytes; show them as UTF-8 text."""
+    if value.isascii():
+        return value
     try:
         return value.encode("latin-1").decode("utf-8", errors="replace")
     except UnicodeEncodeError:

@@ -149,7 +149,21 @@ def redact_json_text(text: str, extra: frozenset[str] = frozenset()) -> str:
     return redact_text(_JSON_SECRET_PAIR.sub(replace, text))
 
 
+_JSON_KEY = re.compile(r'"([^"\\]*)"\s*:')
+
+
+def _needs_redaction(json_text: str, extra: frozenset[str]) -> bool:
+    """Whether redaction could change this JSON text: a sensitive key, a secret-shaped value, a long digit
+    run, or an escape that could hide either. Most bodies have none of these and are shipped as they are,
+    without being parsed and written again."""
+    if "\\" in json_text or _SECRET_VALUES.search(json_text) or _CARD_CANDIDATE.search(json_text):
+        return True
+    return any(is_sensitive_name(match.group(1), extra) for match in _JSON_KEY.finditer(json_text))
+
+
 def redact_json_body(text: str, extra: frozenset[str] = frozenset()) -> str:
+    if not _needs_redaction(text, extra):
+        return text
     try:
         document = json.loads(text)
     except (ValueError, RecursionError):

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess
-
-API_KEY = "test-key"
 
 
 @pytest.fixture

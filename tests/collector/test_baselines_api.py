@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from collector_client import get, post_batch
-from conftest import API_KEY
 from payloads import NS, batch, server_span
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess
 
 BUCKET = 60

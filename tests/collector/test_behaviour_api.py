@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from collector_client import get, post_batch
-from conftest import API_KEY
 from payloads import NS, batch, calls_entry, server_span
 
 from tests.analysis.traffic import GROUPS, event, group_sessions, span
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess
 
 LONE = [f"ip:198.51.100.{n}" for n in range(4)]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import API_KEY
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tests.support.servers import Server, free_port, gunicorn, serve
 from tracesec.collector.process import CollectorProcess
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 from collector_client import all_spans, get, post_batch
-from conftest import API_KEY
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess
 from tracesec.collector.samples import sample_batch
 

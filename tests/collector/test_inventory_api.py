@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from collector_client import get, post_batch
-from conftest import API_KEY
 from openapi_spec_validator import validate
 from payloads import batch, endpoint_record, event
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess
 
 JWT = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2ln"

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from collector_client import all_spans, get, post_batch
-from conftest import API_KEY
 from payloads import NS, event
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess
 from tracesec.collector.samples import sample_batch
 

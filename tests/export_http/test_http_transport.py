@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import API_KEY
 from scripted_server import Answer, Received, scripted_server
 
+from tests.support.keys import COLLECTOR_API_KEY as API_KEY
 from tracesec.collector.process import CollectorProcess, free_port
 from tracesec.collector.samples import sample_batch
 from tracesec.export.http import HttpTransport

@@ -53,20 +53,59 @@ def build_batch(
     return batch
 
 
+_encoder = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
+class Batch(dict[str, Any]):
+    """A batch assembled on the worker from records encoded one at a time: its JSON is already known."""
+
+    encoded: bytes
+
+
+_ENVELOPE_ALLOWANCE = 2048  # batch id, resource, metrics: what a batch carries besides its records
+Entry = tuple[str, Any, bytes]
+"""(section, record, the record's JSON)."""
+
+
 def encode(batch: dict[str, Any]) -> bytes:
-    return json.dumps(batch, separators=(",", ":"), default=str).encode()
+    if isinstance(batch, Batch):
+        return batch.encoded
+    return encode_record(batch)
 
 
-def split_to_fit(batch: dict[str, Any], max_bytes: int) -> Iterator[dict[str, Any]]:
-    """The batch itself when it encodes within ``max_bytes``, else halves of its records, each with a
-    batch_id of its own; a single record too large to fit is sent alone rather than lost."""
-    records = [(section, record) for section in RECORD_SECTIONS for record in batch.get(section, ())]
-    if len(records) <= 1 or len(encode(batch)) <= max_bytes:
-        yield batch
-        return
-    middle = len(records) // 2
-    for half in (records[:middle], records[middle:]):
-        sections: dict[str, list[Any]] = {}
-        for section, record in half:
-            sections.setdefault(section, []).append(record)
-        yield from split_to_fit(build_batch(batch["resource"], sections, batch["metrics"]), max_bytes)
+def encode_record(record: Any) -> bytes:
+    return _encoder.encode(record).encode()
+
+
+def pack(
+    resource: dict[str, Any], metrics: dict[str, Any], entries: list[Entry], max_bytes: int
+) -> Iterator[Batch]:
+    """Batches of whole records, each within ``max_bytes`` as encoded (a record too large to fit any batch
+    goes alone rather than being lost). Nothing is encoded twice: the records' JSON is spliced in."""
+    current: list[Entry] = []
+    size = _ENVELOPE_ALLOWANCE
+    for entry in entries:
+        if current and size + len(entry[2]) > max_bytes:
+            yield _assemble(resource, metrics, current)
+            current, size = [], _ENVELOPE_ALLOWANCE
+        current.append(entry)
+        size += len(entry[2]) + 1
+    if current:
+        yield _assemble(resource, metrics, current)
+
+
+def _assemble(resource: dict[str, Any], metrics: dict[str, Any], entries: list[Entry]) -> Batch:
+    sections: dict[str, list[Any]] = {}
+    encoded: dict[str, list[bytes]] = {}
+    for section, record, data in entries:
+        sections.setdefault(section, []).append(record)
+        encoded.setdefault(section, []).append(data)
+    batch = Batch(build_batch(resource, sections, metrics))
+    envelope = {key: value for key, value in batch.items() if key not in sections}
+    parts = [encode_record(envelope)[:-1]]  # the envelope's JSON without its closing brace
+    for section in RECORD_SECTIONS:
+        if section in encoded:
+            parts.append(b',"' + section.encode() + b'":[' + b",".join(encoded[section]) + b"]")
+    parts.append(b"}")
+    batch.encoded = b"".join(parts)
+    return batch

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from tracesec.context import RequestContext, _suppressed
 from tracesec.export.transport import ExportError, Transport
-from tracesec.export.wire import build_batch, resource_attributes, split_to_fit
+from tracesec.export.wire import Entry, encode_record, pack, resource_attributes
 from tracesec.failsafe import guarded, internal_errors, note_internal_error
 from tracesec.hooks import HOOKS
 
@@ -141,20 +141,32 @@ class Exporter:
         return merged
 
     def _send(self, items: list[Exportable], contributions: dict[str, list[Any]]) -> None:
-        sections = {section: list(records) for section, records in contributions.items()}
+        entries: list[Entry] = []
+        for section, records in contributions.items():
+            for record in records:
+                self._add_entry(entries, section, record)
         for item in items:
             if isinstance(ctx := getattr(item, "ctx", None), RequestContext):
                 for processor in HOOKS.record_processors:
                     guarded("export.record_processor", processor, ctx)
             wire = guarded("export.serialise", item.to_wire)
             if wire is not None:
-                sections.setdefault(item.export_kind, []).append(wire)
+                self._add_entry(entries, item.export_kind, wire)
+            # Hand the GIL to the app's threads between records: this thread's CPU work must not hold
+            # them up for a whole switch interval (5 ms) at a time.
+            time.sleep(0)
         if self._resource is None:
             self._resource = resource_attributes(self._service())
         metrics = {"dropped": {reason: self.dropped[reason] for reason in DROP_REASONS}}
         metrics["internal_errors"] = internal_errors()
-        for batch in split_to_fit(build_batch(self._resource, sections, metrics), self._max_batch_bytes):
+        for batch in pack(self._resource, metrics, entries, self._max_batch_bytes):
             self._deliver(batch)
+
+    @staticmethod
+    def _add_entry(entries: list[Entry], section: str, record: Any) -> None:
+        data = guarded("export.serialise", encode_record, record)
+        if data is not None:
+            entries.append((section, record, data))
 
     def _deliver(self, batch: dict[str, Any]) -> None:
         counts = {section: len(batch.get(section, ())) for section in ("spans", "events")}
