@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tracesec import agent as agent_module
@@ -34,7 +35,9 @@ def open_server_span(method: str, traceparent: str | None) -> ServerSpan:
 
 def finish_request(ctx: RequestContext) -> None:
     """End the span, run the request-end checks, queue it. Called once per request."""
-    ctx.span.end()
+    span = ctx.span
+    if not span.end_ns:
+        span.end_ns = time.time_ns()
     if HOOKS.request_end:
         run_request_hooks(HOOKS.request_end, ctx, "request_end")
     agent = agent_module._agent
