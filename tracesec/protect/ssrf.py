@@ -42,6 +42,8 @@ def detect_ssrf(url: str, user_input: str, resolved_ips: Sequence[str] | None = 
 
 def controlled_hosts(url: str, user_input: str) -> list[str]:
     """The readings of ``url``'s host that ``user_input`` supplies, by text or by target."""
+    if user_input not in url and _cannot_name_host(url, user_input):
+        return []
     readings = authorities(url)
     starts = find_occurrences(url, user_input)
     by_text = [
@@ -53,6 +55,23 @@ def controlled_hosts(url: str, user_input: str) -> list[str]:
         return by_text
     chosen = input_targets(user_input)
     return [target.host for target in url_targets(url) if any(wanted.reaches(target) for wanted in chosen)]
+
+
+_ADDRESS_CHARACTERS = "0123456789abcdefx.:[]%"
+
+
+def _cannot_name_host(url: str, user_input: str) -> bool:
+    """A cheap proof that the input names no host of the URL: its host-like part is plain ASCII, could
+    not be an IP address in another spelling, and does not appear in the URL even case-insensitively.
+    Clients rewrite URLs (case, default ports, IDNA, IP spellings), so anything else takes the full path."""
+    token = user_input.rpartition("://")[2].rpartition("@")[2]
+    for end in "/?#":
+        token = token.partition(end)[0]
+    token = token.rpartition(":")[0] or token
+    token = token.rstrip(".").lower()
+    if not token or not token.isascii() or not token.strip(_ADDRESS_CHARACTERS):
+        return False
+    return token not in url.lower()
 
 
 def is_internal_host(host: str) -> bool:
