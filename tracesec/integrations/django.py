@@ -109,39 +109,19 @@ class TracesecMiddleware:
         ctx = self._start(request)
         if ctx is None:
             return self.get_response(request)
-        token = _current.set(ctx)
-        try:
-            run_request_hooks(HOOKS.request_start, ctx, "request_start")
-            response = self.get_response(request)
-        except Blocked as blocked:
-            ctx.blocked = blocked.event
-            response = None
-        except BaseException as exc:
-            ctx.span.record_exception(exc)
-            guarded("django.finish", finish_request, ctx)
-            raise
-        finally:
-            _current.reset(token)
-        return self._finish(ctx, request, response)
+        with _Serving(ctx) as serving:
+            serving.start()
+            serving.response = self.get_response(request)
+        return self._finish(ctx, request, serving.response)
 
     async def _serve_async(self, request: Any) -> Any:
         ctx = self._start(request)
         if ctx is None:
             return await self.get_response(request)
-        token = _current.set(ctx)
-        try:
-            run_request_hooks(HOOKS.request_start, ctx, "request_start")
-            response = await self.get_response(request)
-        except Blocked as blocked:
-            ctx.blocked = blocked.event
-            response = None
-        except BaseException as exc:
-            ctx.span.record_exception(exc)
-            guarded("django.finish", finish_request, ctx)
-            raise
-        finally:
-            _current.reset(token)
-        return self._finish(ctx, request, response)
+        with _Serving(ctx) as serving:
+            serving.start()
+            serving.response = await self.get_response(request)
+        return self._finish(ctx, request, serving.response)
 
     @staticmethod
     def _start(request: Any) -> RequestContext | None:
@@ -168,6 +148,34 @@ class TracesecMiddleware:
             note_internal_error("django.record", exc)
         guarded("django.finish", finish_request, ctx)
         return response
+
+
+class _Serving:
+    """What the middleware's sync and async paths share around the view: the request's context set, the
+    request-start checks run, a block decision kept (the view's response is then None), and any other
+    exception recorded on the span before it propagates."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self.response: Any = None
+
+    def __enter__(self) -> _Serving:
+        self._token = _current.set(self.ctx)
+        return self
+
+    def start(self) -> None:
+        """The request-start checks; a block decision here skips the view (handled in __exit__)."""
+        run_request_hooks(HOOKS.request_start, self.ctx, "request_start")
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _trace: Any) -> bool:
+        _current.reset(self._token)
+        if isinstance(exc, Blocked):
+            self.ctx.blocked = exc.event
+            return True
+        if exc is not None:
+            self.ctx.span.record_exception(exc)
+            guarded("django.finish", finish_request, self.ctx)
+        return False
 
 
 def _record_response(ctx: RequestContext, request: Any, response: Any) -> None:
