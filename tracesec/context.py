@@ -7,7 +7,7 @@ costs (header dicts, redaction, parsing) is derived lazily or later on the expor
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +41,6 @@ class Headers:
     def items(self) -> list[tuple[str, str]]:
         """(lower-case name, value) pairs in the order received."""
         raise NotImplementedError
-
-    def names(self) -> Iterator[str]:
-        return (name for name, _ in self.items())
 
 
 _SPECIAL_ENVIRON = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}

@@ -16,10 +16,6 @@ def new_trace_id() -> int:
     return random.getrandbits(128) or 1
 
 
-def new_span_id() -> int:
-    return random.getrandbits(64) or 1
-
-
 def format_trace_id(trace_id: int) -> str:
     return f"{trace_id:032x}"
 
