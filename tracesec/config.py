@@ -109,6 +109,16 @@ def _integers(raw: str, bounds: tuple[int, int]) -> frozenset[int]:
     return frozenset(_integer(part, bounds) for part in raw.split(",") if part.strip())
 
 
+def _integrations(raw: str, _meta: Any) -> frozenset[str]:
+    from tracesec.integrations import integration_names
+
+    known = integration_names()
+    names = _names(raw, None)
+    if not names <= set(known):
+        raise ValueError("comma-separated integration names: " + ", ".join(known))
+    return names
+
+
 def _networks(raw: str, _meta: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for part in raw.split(","):
@@ -148,7 +158,7 @@ class Config:
     )
     api_key: str | None = setting(None, _optional_text, doc="bearer key sent to the analysis service")
     disabled_integrations: frozenset[str] = setting(
-        frozenset(), _names, doc="comma-separated integration names not to patch (flask, sqlite3, ...)"
+        frozenset(), _integrations, doc="comma-separated integration names not to patch (flask, sqlite3, ...)"
     )
     capture_bodies: bool = setting(True, _flag, doc="record request/response bodies of textual types")
     max_body_bytes: int = setting(16384, _integer, (0, 16 * 1024 * 1024), "body bytes kept per message")

@@ -10,6 +10,7 @@ import pytest
 
 import tracesec
 from tracesec.agent import active
+from tracesec.config import Config, ConfigError
 
 
 def test_defaults_apply_without_environment_or_keywords() -> None:
@@ -112,3 +113,15 @@ def test_typed_keywords_are_accepted() -> None:
     assert config.capture_bodies is False
     assert config.flush_interval == 0.5
     assert config.trusted_proxies == (ipaddress.ip_network("10.0.0.0/8"),)
+
+
+def test_an_unknown_integration_name_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Config.load({"TRACESEC_DISABLED_INTEGRATIONS": "flask,flsk"})
+    message = str(refused.value)
+    assert "TRACESEC_DISABLED_INTEGRATIONS" in message
+    assert "flask, httpx" in message
+    assert Config.load({"TRACESEC_DISABLED_INTEGRATIONS": "Flask, sqlite3"}).disabled_integrations == {
+        "flask",
+        "sqlite3",
+    }

@@ -35,10 +35,6 @@ class Outcome:
     """403 answers by the contract's ``reason`` (the event type, or ``blocked_actor`` once an attacker
     was blocked)."""
 
-    @property
-    def stopped(self) -> bool:
-        return sum(self.refused.values()) > 0
-
 
 Attack = Callable[[Target], Visitor]
 

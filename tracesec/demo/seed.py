@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 CUSTOMERS = 1000
@@ -18,13 +17,6 @@ _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken
 _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman",
          "Berners-Lee", "Hamilton", "Torvalds", "Wilson", "McCarthy", "Goldwasser", "Lamport")  # fmt: skip
 _STREETS = ("Market Street", "High Street", "Elm Avenue", "Harbour Road", "Mill Lane", "Station Road")
-
-
-@dataclass(frozen=True)
-class Customer:
-    id: int
-    email: str
-    password: str
 
 
 def password_hash(password: str) -> str:
