@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import TypeAlias
@@ -36,6 +37,7 @@ _METADATA_ADDRESSES = frozenset(
     for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_CACHED_LENGTH = 64
 
 
 def parse_host_address(host: str) -> IPAddress | None:
@@ -104,6 +106,12 @@ def is_internal_address(ip: str | IPAddress) -> bool:
 
 def is_metadata_address(ip: str | IPAddress) -> bool:
     """A cloud instance-metadata endpoint (AWS, GCP, Azure, DigitalOcean, Oracle, Alibaba, ECS), any
-    spelling: worth flagging even when no user input is involved."""
-    address = _as_address(ip)
-    return address in _METADATA_ADDRESSES
+    spelling: worth flagging even when no user input is involved. Checked on every connection, so the
+    answer for the last few hundred short spellings is remembered (DNS answers repeat)."""
+    short = not isinstance(ip, str) or len(ip) <= _CACHED_LENGTH
+    return _is_metadata(ip) if short else _is_metadata.__wrapped__(ip)
+
+
+@functools.lru_cache(maxsize=512)
+def _is_metadata(ip: str | IPAddress) -> bool:
+    return _as_address(ip) in _METADATA_ADDRESSES

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from tracesec.protect.addresses import is_metadata_address, parse_host_address
-from tracesec.protect.hosts import Target, canonical_host, input_targets, url_targets
+from tracesec.protect.hosts import Target, authority_bounds, canonical_host, input_targets, url_targets
 from tracesec.protect.inputs import NO_INPUTS, UserInputs, extract_inputs
 from tracesec.protect.path import OS_READING, detect_path_traversal, path_needles
 from tracesec.protect.ratelimit import EventLimiter
 from tracesec.protect.shell import detect_shell_injection, shell_command_from_argv
 from tracesec.protect.sqli import detect_sql_injection
-from tracesec.protect.ssrf import detect_ssrf
+from tracesec.protect.ssrf import could_be_address, detect_ssrf
 from tracesec.protect.verdict import Emit, Finding, Verdict
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 INPUTS_KEY = "protect.inputs"
 PATH_FORMS_KEY = "protect.path_forms"
 INPUT_TARGETS_KEY = "protect.input_targets"
+NAMING_KEY = "protect.naming"
 SSRF_REPORTED_KEY = "protect.ssrf_reported"
 METADATA_NAMES = frozenset(
     {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
@@ -40,6 +41,16 @@ NAME_ONLY_OPERATIONS = frozenset({"os.path.realpath"})
 """Path functions that compute a name and open nothing: the safe pattern resolves the user's path first
 and checks it stays in its folder, so these are not sinks."""
 _PATH_CHARACTERS = frozenset("./\\~%:\x00\uff0e\uff0f\uff3c\u2215")
+
+
+class Naming(NamedTuple):
+    """What the request's inputs could make an outbound call reach, for the pre-filter: their texts
+    case-folded (a context-free map, unlike lower(), so a substring stays one) with the host names they
+    name (canonical, so lower case), the longest text's length, and whether any input names an address."""
+
+    needles: tuple[str, ...]
+    longest: int
+    addresses: bool
 
 
 class Protection:
@@ -171,6 +182,9 @@ class Protection:
             self._check_request_url(ctx, kind, target, details.get("sink") or "http client request")
 
     def _check_request_url(self, ctx: RequestContext, kind: str, url: str, client: str) -> None:
+        begin, end = authority_bounds(url)
+        if not self._may_be_named(ctx, url, begin, end):
+            return
         targets = url_targets(url)
         if self._allowed(targets):
             return
@@ -182,14 +196,18 @@ class Protection:
     def _check_connect(
         self, ctx: RequestContext | None, kind: str, host: str, details: Mapping[str, Any]
     ) -> None:
-        port = details.get("port")
-        connection = Target(canonical_host(host), port if isinstance(port, int) else None)
-        if self._allowed((connection,)):
-            return
+        """The host is parsed only when an input may name it or the call's URL, or an allow-list applies;
+        the metadata check runs on every connection."""
         addresses: list[str] = list(details.get("addresses") or ())
         call_url: str | None = details.get("call_url")
-        if ctx is not None and not self._through_proxy(host, call_url):
-            self._check_connection(ctx, kind, host, connection, addresses, call_url)
+        named = ctx is not None and self._connection_may_be_named(ctx, host, call_url)
+        if named or self.allow_hosts:
+            port = details.get("port")
+            connection = Target(canonical_host(host), port if isinstance(port, int) else None)
+            if self._allowed((connection,)):
+                return
+            if named and ctx is not None and not self._through_proxy(host, call_url):
+                self._check_connection(ctx, kind, host, connection, addresses, call_url)
         if any(is_metadata_address(address) for address in addresses):
             self._report_metadata(ctx, kind, host, addresses, call_url)
 
@@ -225,6 +243,45 @@ class Protection:
                     extra = {"server.address": host, "tracesec.ssrf.addresses": addresses[:8]}
                     self._report_ssrf(ctx, kind, "socket.getaddrinfo", url, path, value, reason, extra)
                     return
+
+    def _connection_may_be_named(self, ctx: RequestContext, host: str, call_url: str | None) -> bool:
+        """The pre-filter for both things a connection is judged by: its own host and the call's URL."""
+        authority = host_authority(host)
+        if self._may_be_named(ctx, authority, 0, len(authority)):
+            return True
+        if call_url is None:
+            return False
+        begin, end = authority_bounds(call_url)
+        return self._may_be_named(ctx, call_url, begin, end)
+
+    def _may_be_named(self, ctx: RequestContext, text: str, begin: int, end: int) -> bool:
+        """The outbound pre-filter: False proves, without parsing, that no input of the request names
+        the host held in ``text[begin:end]`` (a URL's authority, or a connection's host): no input is found
+        as text within reach of it, and none names it once a client rewrote it (case, IDNA, IP spelling),
+        which takes the host in plain ASCII holding an input's canonical name, or able to be an address."""
+        naming: Naming = ctx.state.get(NAMING_KEY) or self._naming(ctx)
+        if not naming.needles or begin == end:
+            return False
+        authority = text[begin:end]
+        if not authority.isascii() or "%" in authority:
+            return True
+        window = text[max(begin - naming.longest + 1, 0) : end + naming.longest - 1].casefold()
+        if holds_any(window, naming.needles):
+            return True
+        return naming.addresses and may_hold_address(authority.lower())
+
+    def _naming(self, ctx: RequestContext) -> Naming:
+        """What the request's inputs could name, computed once per request on its first outbound check."""
+        naming: Naming | None = ctx.state.get(NAMING_KEY)
+        if naming is None:
+            values = [value for _, value in self.inputs(ctx).all]
+            hosts = self._input_targets(ctx)
+            names = [host for host in hosts if parse_host_address(host) is None]
+            needles = tuple(dict.fromkeys([value.casefold() for value in values] + names))
+            longest = max(map(len, values), default=0)
+            naming = Naming(needles, longest, len(names) < len(hosts))
+            ctx.state[NAMING_KEY] = naming
+        return naming
 
     def _ssrf_candidates(
         self, ctx: RequestContext, text: str, targets: tuple[Target, ...]
@@ -326,9 +383,29 @@ def holds_any(text: str, values: tuple[str, ...]) -> bool:
     return False
 
 
+def may_hold_address(authority: str) -> bool:
+    """Whether a reading of the host in ``authority`` (lower case, plain ASCII) could be an IP address:
+    an IPv6 literal, or a piece between user info ('@', or a backslash for WHATWG parsers) and the port's
+    ':' that a resolver might read as one."""
+    if "[" in authority:
+        return True
+    if "@" not in authority and "\\" not in authority:
+        return could_be_address(authority.partition(":")[0])
+    for piece in authority.replace("\\", "@").split("@"):
+        host = piece.partition(":")[0]
+        if host and could_be_address(host):
+            return True
+    return False
+
+
+def host_authority(host: str) -> str:
+    """A connection's host as a URL authority (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def host_url(host: str, port: int | None) -> str:
     """A connection's host and port as a URL, so the SSRF detector can read it."""
-    authority = f"[{host}]" if ":" in host else host
+    authority = host_authority(host)
     return f"//{authority}:{port}/" if port is not None else f"//{authority}/"
 
 

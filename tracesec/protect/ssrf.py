@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 
 from tracesec.protect.addresses import is_internal_address, parse_host_address
@@ -57,21 +58,29 @@ def controlled_hosts(url: str, user_input: str) -> list[str]:
     return [target.host for target in url_targets(url) if any(wanted.reaches(target) for wanted in chosen)]
 
 
-_ADDRESS_CHARACTERS = "0123456789abcdefx.:[]%"
+_ADDRESS_CHARACTERS = "0123456789abcdefx.:[]%" + string.whitespace
 
 
 def _cannot_name_host(url: str, user_input: str) -> bool:
-    """A cheap proof that the input names no host of the URL: its host-like part is plain ASCII, could
-    not be an IP address in another spelling, and does not appear in the URL even case-insensitively.
-    Clients rewrite URLs (case, default ports, IDNA, IP spellings), so anything else takes the full path."""
+    """A cheap proof that the input names no host of the URL: its host-like part is plain ASCII without
+    percent-escapes, could not be an IP address in another spelling, and does not appear in the URL even
+    case-insensitively. Clients rewrite URLs (case, default ports, IDNA, IP spellings, escapes), so
+    anything else takes the full path."""
     token = user_input.rpartition("://")[2].rpartition("@")[2]
     for end in "/?#":
         token = token.partition(end)[0]
     token = token.rpartition(":")[0] or token
     token = token.rstrip(".").lower()
-    if not token or not token.isascii() or not token.strip(_ADDRESS_CHARACTERS):
+    if not token or "%" in token or could_be_address(token):
         return False
     return token not in url.lower()
+
+
+def could_be_address(host: str) -> bool:
+    """Whether a resolver might read ``host`` (in lower case) as an IP address in some spelling: it is
+    not plain ASCII (full-width digits), or is made only of digits, hex letters, x, dots, colons,
+    brackets, percent signs and surrounding blanks. Shared by every cheap proof that no input is involved."""
+    return not host.isascii() or not host.strip(_ADDRESS_CHARACTERS)
 
 
 def is_internal_host(host: str) -> bool:
