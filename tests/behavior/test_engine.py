@@ -8,6 +8,7 @@ import pytest
 from helpers import request
 
 from tracesec.behavior import BehaviorEngine, BehaviorSettings
+from tracesec.behavior.routes import ENTRIES_PER_ROUTE
 from tracesec.events import Blocked, SecurityEvent
 from tracesec.sketches import CountMin, entry_sketch, merge_snapshots
 
@@ -171,3 +172,43 @@ def test_settings_come_from_config_fields_when_present() -> None:
     settings = BehaviorSettings.from_config(FutureConfig())
     assert settings.block and settings.rate_factor == 4.0
     assert BehaviorSettings.from_config(object()).rate_factor == BehaviorSettings().rate_factor
+
+
+def warmed_route(clock: list[float], **settings: object) -> tuple[BehaviorEngine, list[SecurityEvent]]:
+    """An engine whose /api/orders route has learnt that its actors each take about 1 kB per window (so an
+    actor's limit is about 10 kB), and whose clock stands at a window boundary."""
+    engine, events = engine_at(clock, warmup_windows=2, warmup_actors=2, exfiltration_min_bytes=0, **settings)
+    for _ in range(5):
+        for actor in range(10):
+            serve(engine, request("/api/orders", route="/api/orders", ip=f"10.0.0.{actor}"))
+        clock[0] += 60
+        engine.snapshot()
+    return engine, events
+
+
+def download(engine: BehaviorEngine, clock: list[float], at: float, times: int, others: int = 0) -> None:
+    """At ``at``, ``others`` actors call the route once, then one actor downloads 1 kB ``times`` times."""
+    clock[0] = at
+    for other in range(others):
+        serve(engine, request("/api/orders", route="/api/orders", ip=f"10.0.1.{other}"))
+    for _ in range(times):
+        serve(engine, request("/api/orders", route="/api/orders", ip="198.51.100.5", size=1000))
+
+
+@pytest.mark.parametrize("others", [0, ENTRIES_PER_ROUTE], ids=["exact", "count-mins"])
+def test_a_burst_straddling_a_window_boundary_is_judged_whole(others: int) -> None:
+    clock = [T0]
+    engine, events = warmed_route(clock, max_actor_routes=0)  # beyond 16 actors, a route's in count-mins
+    boundary = clock[0] + 60
+    download(engine, clock, boundary - 5, 6, others)  # 6 kB: under the limit in either window alone
+    download(engine, clock, boundary + 5, 6, others)
+    assert [e.type for e in events] == ["exfiltration"]
+    assert events[0].attributes["tracesec.behavior.previous_window_bytes"] == 6000
+
+
+def test_bytes_in_windows_apart_are_not_added_up() -> None:
+    clock = [T0]
+    engine, events = warmed_route(clock)
+    download(engine, clock, clock[0] + 55, 6)
+    download(engine, clock, clock[0] + 70, 6)  # a quiet window between the two
+    assert events == []

@@ -121,10 +121,7 @@ def test_replayed_traffic_is_scored_per_check_on_the_events_the_agent_exported(t
         print(f"recall    {name:26} {recall:.0%}")
     for kind, precision in score.precision.items():
         print(f"precision {kind:26} {precision:.0%}")
-    # Two instances per scenario, and a real server's timing: every scenario must be caught, and nearly
-    # every instance (the simulator itself, with a clock, holds each scenario to 95 %).
-    assert {name: recall for name, recall in score.recall.items() if recall < 0.5} == {}
-    assert sum(score.recall.values()) / len(score.recall) >= 0.9
+    assert {name: recall for name, recall in score.recall.items() if recall < 0.95} == {}
     assert {kind: n for kind, n in score.false_positives.items() if n} == {}
 
 

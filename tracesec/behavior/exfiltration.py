@@ -1,5 +1,6 @@
 """exfiltration: one response far above its route's size quantiles, or an actor's bytes from a route in a
-window far above what the route's actors usually take."""
+window (plus the window before, so a burst straddling a boundary counts whole) far above what the route's
+actors usually take in one."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class ExfiltrationCheck(RouteFinding):
         return {
             "signal": "actor_total",
             "actor_bytes": totals.bytes,
+            "previous_window_bytes": totals.prior_bytes,
             "threshold_bytes": state.bytes_limit,
             "usual_bytes": state.bytes.quantile_bound(self.settings.baseline_quantile),
             "window_seconds": self.settings.window_seconds,

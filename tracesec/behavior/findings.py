@@ -30,7 +30,12 @@ class RouteFinding(ABC):
     def exceeded(
         self, ctx: RequestContext, actor: Actor, state: RouteState, totals: Totals, size: int, now: float
     ) -> None:
-        """The actor's ``totals`` (after this request, whose response had ``size`` bytes) reached a limit."""
+        """The actor's ``totals`` (after this request, whose response had ``size`` bytes) reached a limit.
+        Its window, and the one before (where the burst may have begun), teach the route no baseline."""
+        totals.tripped = True
+        before = state.previous.get(actor.key)
+        if before is not None:
+            before.tripped = True
         if self._reported.first((actor.key, state.name)):
             figures = self.figures(state, totals, size)
             self.alerter.alert(ctx, actor, self.event_type, figures, actor.block_keys, now)

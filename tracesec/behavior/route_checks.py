@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from tracesec.behavior.enumeration import EnumerationCheck
 from tracesec.behavior.exfiltration import ExfiltrationCheck
 from tracesec.behavior.rate import RateCheck
-from tracesec.behavior.routes import SIZES_PER_WINDOW, Totals
-from tracesec.sketches import WindowedCountMin
+from tracesec.behavior.routes import SIZES_PER_WINDOW, Totals, adjacent
+from tracesec.sketches import CountMin, WindowedCountMin
 
 if TYPE_CHECKING:
     from tracesec.behavior.actors import Actor
@@ -38,6 +38,9 @@ class RouteChecks:
         self.untracked_bytes = WindowedCountMin(seconds, width, now=now)
         self.untracked_ids = WindowedCountMin(seconds, width, now=now)
         self.untracked_pairs = WindowedCountMin(seconds, width, now=now)
+        self.seconds = seconds
+        self.prior_bytes: CountMin | None = None
+        """The window before's ``untracked_bytes``, when that window directly precedes this one."""
         self.max_object_ids = settings.max_object_ids
         self.seen_ids: set[int] = set()
         """Hashes of the (actor, route, (parameter, value)) seen this window."""
@@ -45,6 +48,9 @@ class RouteChecks:
     def roll(self, start: float) -> None:
         for sketch in (self.untracked_calls, self.untracked_bytes, self.untracked_ids, self.untracked_pairs):
             sketch.roll(start)
+        completed = self.untracked_bytes.completed
+        adjoining = completed is not None and adjacent(completed[0], start, self.seconds)
+        self.prior_bytes = completed[1] if completed is not None and adjoining else None
         self.seen_ids = set()
         self.routes.new_window()
         for check in (self.rate, self.enumeration, self.exfiltration):
@@ -61,12 +67,10 @@ class RouteChecks:
             totals = self._untracked_totals(key, state, size)
         calls = totals.calls = totals.calls + 1
         if calls >= state.rate_limit:
-            totals.tripped = True
             self.rate.exceeded(ctx, actor, state, totals, size, now)
         if size > 0:
             total = totals.bytes = totals.bytes + size
-            if total >= state.bytes_limit or size >= state.size_limit:
-                totals.tripped = True
+            if total + totals.prior_bytes >= state.bytes_limit or size >= state.size_limit:
                 self.exfiltration.exceeded(ctx, actor, state, totals, size, now)
         params = ctx.path_params
         if params:
@@ -77,7 +81,6 @@ class RouteChecks:
                 else:
                     totals.distinct += new
                 if totals.distinct >= state.ids_limit:
-                    totals.tripped = True
                     self.enumeration.exceeded(ctx, actor, state, totals, size, now)
 
     def _new_ids(self, key: str, route: str, params: Mapping[str, Any]) -> int:
@@ -96,11 +99,19 @@ class RouteChecks:
         return new
 
     def _untracked_totals(self, key: str, state: RouteState, size: int) -> Totals:
-        """Calls and bytes before this request, for an actor without an exact entry: the count-mins
-        (which this updates) stand in for it, keyed as shipped ("<actor>\\x1f<route>")."""
+        """Calls and bytes before this request (and bytes in the window before), for an actor without an
+        exact entry: the count-mins (which this updates) stand in for it, keyed as shipped
+        ("<actor>\\x1f<route>")."""
         actor_route = f"{key}\x1f{state.name}"
         calls = self.untracked_calls.current.add(actor_route)
         if calls == 1:
             state.untracked_actors.add(key)
-        before = self.untracked_bytes.current.add(actor_route, size) - size if size > 0 else 0
-        return Totals(calls - 1, before)
+        if size <= 0:
+            return Totals(calls - 1)
+        before = self.untracked_bytes.current.add(actor_route, size) - size
+        exact = state.previous.get(key)
+        if exact is not None:
+            prior = exact.bytes
+        else:
+            prior = 0 if self.prior_bytes is None else self.prior_bytes.estimate(actor_route)
+        return Totals(calls - 1, before, prior_bytes=prior)

@@ -72,14 +72,17 @@ class Reach:
 
 
 class Totals:
-    """One actor's window on one route. ``tripped``: a check fired on it, so it teaches no baseline."""
+    """One actor's window on one route. ``prior_bytes``: the actor's bytes from the route in the window
+    before, so a burst straddling the boundary is judged whole. ``tripped``: a check fired on it, so it
+    teaches no baseline."""
 
-    __slots__ = ("bytes", "calls", "distinct", "tripped")
+    __slots__ = ("bytes", "calls", "distinct", "prior_bytes", "tripped")
 
-    def __init__(self, calls: int = 0, size: int = 0, distinct: int = 0) -> None:
+    def __init__(self, calls: int = 0, size: int = 0, distinct: int = 0, prior_bytes: int = 0) -> None:
         self.calls = calls
         self.bytes = size
         self.distinct = distinct
+        self.prior_bytes = prior_bytes
         self.tripped = False
 
 
@@ -111,6 +114,8 @@ class RouteState:
         "ids",
         "ids_limit",
         "name",
+        "pending",
+        "previous",
         "rate_limit",
         "size_baseline",
         "size_limit",
@@ -131,15 +136,22 @@ class RouteState:
         self.sizes = array("q")
         self.size_baseline = QuantileSketch()
         self.totals: dict[str, Totals] = {}
+        self.previous: dict[str, Totals] = {}
+        self.pending: ClosedWindow | None = None
+        """The last closed window, folded into the baselines once the next one closes: an actor whose burst
+        trips a check in the next window is left out of both."""
+        """The window before's totals (empty when that window saw no traffic on the route)."""
         self.untracked_actors = HyperLogLog(_ROUTE_HLL_PRECISION)
         self.rate_limit = math.inf
         self.ids_limit = math.inf
         self.bytes_limit = math.inf
         self.size_limit = math.inf
 
-    def close_window(self, start: float) -> ClosedWindow:
-        """Begin the window at ``start``; the finished one is returned for the export worker."""
+    def close_window(self, start: float, seconds: float) -> ClosedWindow:
+        """Begin the window at ``start`` (windows are ``seconds`` long); the finished one is returned for
+        the export worker."""
         closed = ClosedWindow(self, self.start, self.sizes, self.totals, self.untracked_actors)
+        self.previous = self.totals if adjacent(self.start, start, seconds) else {}
         self.start = start
         self.sizes = array("q")
         self.totals = {}
@@ -147,7 +159,15 @@ class RouteState:
         return closed
 
     def learn(self, window: ClosedWindow, settings: BehaviorSettings) -> None:
-        """Fold a closed window into the baselines and derive the thresholds from them (export worker)."""
+        """Ready a closed window for shipping, and fold the window before it into the baselines and derive
+        the thresholds from them (export worker)."""
+        for size in window.sizes:
+            window.size_sketch.add(size)
+        pending, self.pending = self.pending, window
+        if pending is not None:
+            self._fold(pending, settings)
+
+    def _fold(self, window: ClosedWindow, settings: BehaviorSettings) -> None:
         normal = [totals for totals in window.totals.values() if not totals.tripped]
         if normal:
             self.windows += 1
@@ -155,8 +175,6 @@ class RouteState:
         self.calls.fold((totals.calls for totals in normal), decay)
         self.ids.fold((totals.distinct for totals in normal), decay)
         self.bytes.fold((totals.bytes for totals in normal), decay)
-        for size in window.sizes:
-            window.size_sketch.add(size)
         self.size_baseline = self.size_baseline.merged(window.size_sketch)
         warm = self.windows >= settings.warmup_windows and self.calls.actor_windows >= settings.warmup_actors
         if warm:
@@ -175,6 +193,12 @@ class RouteState:
         if self.size_baseline.count >= _MIN_SIZES:
             usual = self.size_baseline.quantile(RESPONSE_SIZE_QUANTILE)
             self.size_limit = _limit(usual, settings.exfiltration_factor, floor)
+
+
+def adjacent(earlier: float, later: float, seconds: float) -> bool:
+    """Whether the window starting at ``later`` directly follows the one starting at ``earlier`` (starts
+    are computed in floating point, so not compared exactly)."""
+    return later - earlier < 1.5 * seconds
 
 
 def _limit(usual: float | None, factor: float, floor: float) -> float:
@@ -215,7 +239,8 @@ class RouteTable:
         if self.tracked >= self.settings.max_actor_routes and len(state.totals) >= ENTRIES_PER_ROUTE:
             return None
         self.tracked += 1
-        totals = state.totals[actor_key] = Totals()
+        before = state.previous.get(actor_key)
+        totals = state.totals[actor_key] = Totals(prior_bytes=0 if before is None else before.bytes)
         return totals
 
     def new_window(self) -> None:
@@ -237,9 +262,10 @@ class RouteTable:
         with self._lock:
             if state.start >= start:
                 return
-            window = state.close_window(start)
+            window = state.close_window(start, self.settings.window_seconds)
             self.closed.append(window)
             self._closed_entries += len(window.totals)
-            entries, routes = 2 * self.settings.max_actor_routes, 2 * self.settings.max_routes
+            per_window = self.settings.max_actor_routes + ENTRIES_PER_ROUTE * len(self._routes)
+            entries, routes = 2 * per_window, 2 * self.settings.max_routes
             while self._closed_entries > entries or len(self.closed) > routes:
                 self._closed_entries -= len(self.closed.popleft().totals)
