@@ -2,7 +2,9 @@
 end), and extra RSS after 1M distinct actors (budget 32 MB, measured in a fresh subprocess).
 
 Each case serves simulated normal traffic in time order after a 30-minute warm-up, so windows roll and
-baselines hold as they would in a live process; the time of the loop alone is subtracted."""
+baselines hold as they would in a live process; the time of the loop alone is subtracted. The in-situ rows
+time whole framework requests with behaviour on and off (alternating blocks, one run): what the checks
+cost among a real request's cache misses, not in a tight loop."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import report, row
+import tracesec
+from benchmarks import apps
+from benchmarks.harness import Row, report, row
 from tracesec.behavior import BehaviorEngine, BehaviorSettings
 from tracesec.config import Config
 from tracesec.context import RequestContext
@@ -32,6 +36,8 @@ ACTORS = 1_000_000
 WARMUP_MINUTES = 30
 BATCH = 200
 ROUNDS = 60
+IN_SITU_REQUESTS = 1000
+IN_SITU_BLOCKS = 10
 
 Hook = Callable[[RequestContext], None]
 
@@ -127,6 +133,49 @@ def timed(built: dict[str, Case], requests: list[SimRequest], cut: int) -> dict[
     return results
 
 
+def _install(*, behavior: bool) -> None:
+    tracesec.install(endpoint="file:///dev/null", discovery=False, protect=False, behavior=behavior)
+
+
+def _each_timed(request: Callable[[], None]) -> list[float]:
+    durations = []
+    for _ in range(IN_SITU_REQUESTS):
+        began = time.perf_counter_ns()
+        request()
+        durations.append((time.perf_counter_ns() - began) / 1000)
+    return durations
+
+
+def in_situ() -> list[Row]:
+    """Behaviour on against off in the same Flask and Starlette apps, blocks alternating in one run."""
+    _install(behavior=True)  # import the frameworks patched, as an app would
+    flask_request = apps.wsgi_request(apps.flask_app())
+    starlette_requests = apps.asgi_requests(apps.starlette_app(), IN_SITU_REQUESTS)
+    tracesec.uninstall()
+    rows = []
+    for name, requests_of in (
+        ("Flask", lambda: _each_timed(flask_request)),
+        ("Starlette", starlette_requests),
+    ):
+        on: list[float] = []
+        off: list[float] = []
+        for _ in range(IN_SITU_BLOCKS):
+            for behavior, figures in ((False, off), (True, on)):
+                _install(behavior=behavior)
+                figures.extend(requests_of())
+                tracesec.uninstall()
+        rows.append(
+            row(
+                f"in situ: {name} request, behaviour on vs off",
+                on,
+                baseline=off,
+                budget_us=CHECKS_BUDGET_US,
+                note=f"{len(on)} requests each",
+            )
+        )
+    return rows
+
+
 RSS_PROBE = """
 import json, resource, sys
 sys.path.insert(0, {root!r})
@@ -183,6 +232,7 @@ def main() -> None:
         )
         for name, values in figures.items()
     ]
+    rows.extend(in_situ())
     rss = _rss_growth()
     growth = rss["after_mb"] - rss["before_mb"]
     note = f"RSS {rss['before_mb']:.1f} -> {rss['after_mb']:.1f} MB after {ACTORS:,} distinct actors"
