@@ -33,7 +33,8 @@ def run_traffic(
     with httpx.Client(base_url=shop_url, timeout=10.0) as http:
         normal = NormalTraffic(http)
         normal.log_in()
-        warmed_after = clock() + _seconds_left_in_window(clock()) + 0.5
+        # Behaviour folds a window into its baselines once the next one has closed: warm up over two.
+        warmed_after = clock() + _seconds_left_in_window(clock()) + WINDOW_SECONDS + 0.5
         say(f"normal traffic: {len(normal.customers)} customers and {len(normal.partners)} partners")
         sent = 0
         while normal.rounds < _MAX_WARMUP_ROUNDS and (normal.rounds < 3 or clock() < warmed_after):
