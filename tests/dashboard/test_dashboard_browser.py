@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ import httpx
 import pytest
 from chromium_devtools import Browser, chromium_available
 
+from tests.support.demo import BEHAVIOURS, INJECTIONS, run_demo
 from tracesec.collector.process import CollectorProcess
 from tracesec.demo.runner import COLLECTOR_ARGS
 
@@ -30,43 +29,14 @@ pytestmark = [
 
 API_KEY = "dashboard-test-key"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ATTACKS = (
-    "sql_injection",
-    "shell_injection",
-    "path_traversal",
-    "ssrf",
-    "rate_anomaly",
-    "token_sharing",
-    "enumeration",
-    "exfiltration",
-    "credential_stuffing",
-    "scanner",
-)
+ATTACKS = (*INJECTIONS, *BEHAVIOURS)
 
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorProcess]:
     """The demo fills a database; a collector with an API key then serves it."""
     db = tmp_path_factory.mktemp("dashboard") / "collector.sqlite"
-    demo = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tracesec.cli",
-            "demo",
-            "--port",
-            "0",
-            "--shop-port",
-            "0",
-            "--no-wait",
-            "--db",
-            str(db),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    demo = run_demo(db)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "MISSED" not in demo.stdout, demo.stdout
     with CollectorProcess(db, api_key=API_KEY, extra_args=COLLECTOR_ARGS) as process:

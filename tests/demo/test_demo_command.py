@@ -14,17 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.demo import BEHAVIOURS, INJECTIONS, run_demo
 from tracesec.collector.process import CollectorProcess
 
-INJECTIONS = ("sql_injection", "shell_injection", "path_traversal", "ssrf")
-BEHAVIOURS = (
-    "rate_anomaly",
-    "token_sharing",
-    "enumeration",
-    "exfiltration",
-    "credential_stuffing",
-    "scanner",
-)
 ROUTES = {
     ("POST", "/api/login"),
     ("GET", "/api/me"),
@@ -57,25 +49,7 @@ class DemoRun:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     db = tmp_path_factory.mktemp("demo") / "collector.sqlite"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tracesec.cli",
-            "demo",
-            "--port",
-            "0",
-            "--shop-port",
-            "0",
-            "--no-wait",
-            "--db",
-            str(db),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    result = run_demo(db)
     assert result.returncode == 0, result.stdout + result.stderr
     with CollectorProcess(db) as collector:
         yield DemoRun(result, collector)
