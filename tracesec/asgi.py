@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from tracesec.capture import is_textual, keep_response_chunk, keeps_request_body
+from tracesec.capture import is_textual, keep_request_chunk, keep_response_chunk, keeps_request_body
 from tracesec.context import RequestContext, ScopeHeaders, _current, wsgi_string
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, SecurityEvent, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
@@ -88,15 +88,7 @@ class _Exchange:
             kind = message.get("type")
             ctx = self.ctx
             if kind == "http.request":
-                body = message.get("body", b"")
-                ctx.request_body_size += len(body)
-                kept = ctx.request_body
-                if kept is not None and body:
-                    room = ctx.config.max_body_bytes - len(kept)
-                    if room > 0:
-                        kept += body[:room]
-                    if len(body) > room:
-                        ctx.request_body_truncated = True
+                keep_request_chunk(ctx, message.get("body", b""), ctx.config.max_body_bytes)
             elif kind == "http.disconnect" and not self.finished:
                 ctx.request_body_error = "client disconnected"
         except Exception as exc:

@@ -85,16 +85,7 @@ class BodyTee:
         self._cap = cap
 
     def _keep(self, data: Any) -> Any:
-        ctx = self._ctx
-        ctx.request_body_size += len(data)
-        kept = ctx.request_body
-        if kept is None:
-            kept = ctx.request_body = bytearray()
-        room = self._cap - len(kept)
-        if room > 0:
-            kept += data[:room]
-        if len(data) > room:
-            ctx.request_body_truncated = True
+        keep_request_chunk(self._ctx, data, self._cap)
         return data
 
     def _kept(self, data: Any) -> Any:
@@ -151,16 +142,25 @@ class BodyTee:
         return getattr(self._stream, name)
 
 
-def keep_response_chunk(ctx: RequestContext, chunk: bytes, cap: int) -> None:
-    """Count a response chunk and keep the first ``cap`` bytes of a textual response."""
-    ctx.response_body_size += len(chunk)
-    kept = ctx.response_body
-    if kept is None:
-        return
+def _keep_first_bytes(kept: bytearray, chunk: Any, cap: int) -> bool:
+    """Append what still fits under ``cap``; True when some of ``chunk`` did not fit."""
     room = cap - len(kept)
     if room > 0:
         kept += chunk[:room]
-    if len(chunk) > room:
+    return len(chunk) > room
+
+
+def keep_request_chunk(ctx: RequestContext, chunk: Any, cap: int) -> None:
+    """Count a request body chunk the app read; keep its first bytes when the body is being kept."""
+    ctx.request_body_size += len(chunk)
+    if ctx.request_body is not None and _keep_first_bytes(ctx.request_body, chunk, cap):
+        ctx.request_body_truncated = True
+
+
+def keep_response_chunk(ctx: RequestContext, chunk: bytes, cap: int) -> None:
+    """Count a response chunk; keep its first bytes when the (textual) response is being kept."""
+    ctx.response_body_size += len(chunk)
+    if ctx.response_body is not None and _keep_first_bytes(ctx.response_body, chunk, cap):
         ctx.response_body_truncated = True
 
 

@@ -52,6 +52,7 @@ def start_context(environ: dict[str, Any], framework: str, identity: Any = None)
     span.ctx = ctx
     content_type = environ.get("CONTENT_TYPE")
     if content_type and keeps_request_body(config, content_type) and "wsgi.input" in environ:
+        ctx.request_body = bytearray()
         environ["wsgi.input"] = BodyTee(environ["wsgi.input"], ctx, config.max_body_bytes)
     else:  # a body not worth keeping is still counted: its declared size, as OpenTelemetry defines it
         length = environ.get("CONTENT_LENGTH")
