@@ -3,6 +3,7 @@ request thread; the queue is bounded and what it drops is counted."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -88,3 +89,15 @@ def test_queue_is_bounded_and_drops_are_counted(
         assert exporter.dropped["queue_full"] >= 300 - 16 - 4 * 2
     finally:
         release.set()
+
+
+def test_what_discovery_learns_from_a_request_ships_in_the_same_flush(traced: Callable[..., Traced]) -> None:
+    """The exit flush is the last one: an endpoint first seen just before it must not be lost."""
+    recorder = traced(flush_interval=3600)
+    client = FLASK.client()
+    assert client.get("/users/7").status_code == 200
+    assert recorder.agent.exporter.flush(10)
+    records = [json.loads(line) for line in recorder.path.read_text().splitlines()]
+    assert [r["type"] for r in records if r["type"] == "span"] == ["span"]
+    endpoints = [(r["method"], r["route"]) for r in records if r["type"] == "inventory"]
+    assert endpoints == [("GET", "/users/{uid}")]

@@ -112,13 +112,14 @@ class Exporter:
             self._idle.clear()
             suppressed = _suppressed.set(True)
             try:
-                contributions = self._collect_contributions()
-                while self._queue or contributions:
+                while True:
                     if deadline is not None and time.monotonic() > deadline:
                         return
                     items = self._drain(self._batch_size)
-                    self._send(items, contributions)
-                    contributions = {}
+                    last = not self._queue
+                    self._send(items, with_contributions=last)
+                    if last:
+                        return
             finally:
                 _suppressed.reset(suppressed)
                 self._idle.set()
@@ -140,11 +141,11 @@ class Exporter:
                 merged.setdefault(section, []).extend(records)
         return merged
 
-    def _send(self, items: list[Exportable], contributions: dict[str, list[Any]]) -> None:
+    def _send(self, items: list[Exportable], *, with_contributions: bool) -> None:
+        """One round's batch. The products' contributions go with the last batch of a round, collected
+        after its records went through the record processors, so what those learnt ships now (also in the
+        exit flush), not one flush later."""
         entries: list[Entry] = []
-        for section, records in contributions.items():
-            for record in records:
-                self._add_entry(entries, section, record)
         for item in items:
             if isinstance(ctx := getattr(item, "ctx", None), RequestContext):
                 for processor in HOOKS.record_processors:
@@ -155,6 +156,12 @@ class Exporter:
             # Hand the GIL to the app's threads between records: this thread's CPU work must not hold
             # them up for a whole switch interval (5 ms) at a time.
             time.sleep(0)
+        if with_contributions:
+            for section, records in self._collect_contributions().items():
+                for record in records:
+                    self._add_entry(entries, section, record)
+        if not entries:
+            return
         if self._resource is None:
             self._resource = resource_attributes(self._service())
         metrics = {"dropped": {reason: self.dropped[reason] for reason in DROP_REASONS}}
