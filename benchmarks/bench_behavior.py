@@ -193,7 +193,7 @@ clock = [1_700_000_000.0]
 engine = BehaviorEngine(BehaviorSettings(), clock=lambda: clock[0])
 def request(i):
     headers = {{"HTTP_X_API_KEY": f"key-{{i}}", "HTTP_USER_AGENT": "bench"}} if i % 2 else {{}}
-    ctx = RequestContext(config, Span("GET", "server", 1), "bench", "GET", "http", "h", f"/api/orders/{{i}}",
+    ctx = RequestContext(config, "bench", "GET", "http", "h", f"/api/orders/{{i}}",
                          "", EnvironHeaders(headers), f"10.{{i >> 16 & 255}}.{{i >> 8 & 255}}.{{i & 255}}", 1)
     ctx.route, ctx.path_params = "/api/orders/{{id}}", {{"id": i}}
     ctx.status_code, ctx.response_body_size = 200, 1500

@@ -9,7 +9,6 @@ from benchmarks.harness import interleaved, report, row
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
 from tracesec.discovery import Discovery
-from tracesec.spans import Span
 
 CONFIG = Config.load({}, service="bench")
 SAMPLED_BUDGET_US = 50.0
@@ -27,7 +26,6 @@ def order_request(route: str | None) -> RequestContext:
     }
     ctx = RequestContext(
         CONFIG,
-        Span("POST /users/{uid}/orders", "server", 1),
         "bench",
         "POST",
         "http",

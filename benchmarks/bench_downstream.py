@@ -19,7 +19,6 @@ import httpx
 import tracesec
 from benchmarks.harness import per_call_us, report, row
 from tracesec.context import EnvironHeaders, RequestContext, _current
-from tracesec.serving import open_server_span
 
 ROUNDS = 9
 
@@ -43,11 +42,7 @@ server.serve_forever()
 
 @contextmanager
 def _request_context(agent: tracesec.Agent) -> Iterator[None]:
-    span = open_server_span("GET", None)
-    ctx = RequestContext(
-        agent.config, span, "bench", "GET", "http", "b", "/", "", EnvironHeaders({}), "", None
-    )
-    span.ctx = ctx
+    ctx = RequestContext(agent.config, "bench", "GET", "http", "b", "/", "", EnvironHeaders({}), "", None)
     token = _current.set(ctx)
     try:
         yield

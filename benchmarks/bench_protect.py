@@ -19,7 +19,6 @@ from benchmarks.harness import Row, interleaved, per_call_us, report, row
 from tracesec.context import EnvironHeaders, RequestContext, _current
 from tracesec.hooks import check_sink
 from tracesec.protect.verdict import Finding
-from tracesec.spans import Span
 
 ABSENT_BUDGET_US = 1.0
 PRESENT_BUDGET_US = 30.0
@@ -42,7 +41,7 @@ def _request_context(agent: tracesec.Agent) -> RequestContext:
         "HTTP_COOKIE": "session=abc123; theme=dark",
     }
     ctx = RequestContext(
-        agent.config, Span("GET /users", "server", 1), "bench", "GET", "http", "127.0.0.1", "/users",
+        agent.config, "bench", "GET", "http", "127.0.0.1", "/users",
         QUERY_STRING, EnvironHeaders(environ), "127.0.0.1", 50000,
     )  # fmt: skip
     ctx.route = "/users"

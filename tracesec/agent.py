@@ -78,9 +78,10 @@ class Agent:
         return self.config.service or self.service_hint or default_service_name()
 
     def suggest_service_name(self, name: str) -> None:
-        """Frameworks offer the app's name (Flask's import name, Django's project); the first one wins."""
-        if self.service_hint is None and name and name != "__main__":
-            self.service_hint = name
+        """Frameworks offer the app's name (Flask's import name, Django's project) on their first request;
+        the first offer wins, and an empty one ("") still ends the asking."""
+        if self.service_hint is None:
+            self.service_hint = name if name != "__main__" else ""
 
     def enqueue(self, item: Exportable) -> None:
         self.exporter.enqueue(item)

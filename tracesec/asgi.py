@@ -15,7 +15,7 @@ from tracesec.context import RequestContext, ScopeHeaders, _current, wsgi_string
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, SecurityEvent, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
 from tracesec.hooks import HOOKS, run_request_hooks
-from tracesec.serving import finish_request, open_server_span, serving_agent
+from tracesec.serving import finish_request, serving_agent
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,14 +36,11 @@ def start_context(scope: Scope, framework: str) -> RequestContext | None:
             traceparent = value.decode("latin-1")
         elif name == b"content-type":
             content_type = value.decode("latin-1")
-    method = scope.get("method", "GET")
-    span = open_server_span(method, traceparent)
     client = scope.get("client") or ("", None)
     ctx = RequestContext(
         agent.config,
-        span,
         framework,
-        method,
+        scope.get("method", "GET"),
         scope.get("scheme", "http"),
         "",
         wsgi_string(scope.get("path", "")),
@@ -51,9 +48,9 @@ def start_context(scope: Scope, framework: str) -> RequestContext | None:
         ScopeHeaders(raw_headers),
         client[0] or "",
         client[1],
-        raw=scope,
+        scope,
+        traceparent,
     )
-    span.ctx = ctx
     if keeps_request_body(agent.config, content_type):
         ctx.request_body = bytearray()
     return ctx
@@ -167,7 +164,7 @@ async def call_app(app: ASGIApp, scope: Scope, receive: Receive, send: Send, fra
     except BaseException as exc:
         blocked = ctx.blocked or _blocked_in(exc)
         if blocked is None:
-            ctx.span.record_exception(exc)
+            ctx.record_exception(exc)
             ctx.status_code = ctx.status_code or 500
             raise
         ctx.blocked = blocked

@@ -1,5 +1,5 @@
 """Recording requests: which bodies are worth keeping, a tee that keeps the first bytes the app reads, and
-the server span, whose OpenTelemetry attributes are shaped and redacted on the export worker."""
+the server span's OpenTelemetry attributes, shaped and redacted on the export worker."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from tracesec.redaction import (
     redact_query,
     redact_text,
 )
-from tracesec.spans import Span
 
 if TYPE_CHECKING:
     from tracesec.config import Config
@@ -195,25 +194,10 @@ def to_text(value: str) -> str:
         return value
 
 
-class ServerSpan(Span):
-    """The span of one served request. Holds its RequestContext until the worker shapes it."""
-
-    __slots__ = ("ctx",)
-
-    ctx: RequestContext | None  # set right after construction by the request-path core
-
-    def wire_attributes(self) -> dict[str, Any]:
-        ctx = self.ctx
-        if ctx is None:
-            return self.attributes
-        return server_attributes(ctx) | self.attributes
-
-
 def server_attributes(ctx: RequestContext) -> dict[str, Any]:
     """OpenTelemetry HTTP server attributes, redacted. Runs on the export worker."""
     config = ctx.config
     extra = config.redact_fields
-    span = ctx.span
     attributes: dict[str, Any] = {
         "http.request.method": ctx.method,
         "url.scheme": ctx.scheme,
@@ -229,11 +213,11 @@ def server_attributes(ctx: RequestContext) -> dict[str, Any]:
         attributes["url.query"] = redact_query(to_text(ctx.query_string), extra)
     if ctx.route is not None:
         attributes["http.route"] = ctx.route
-        span.name = f"{ctx.method} {ctx.route}"
+        ctx.name = f"{ctx.method} {ctx.route}"
     if ctx.status_code is not None:
         attributes["http.response.status_code"] = ctx.status_code
         if ctx.status_code >= 500:
-            span.status = "error"
+            ctx.status = "error"
     user_agent = ctx.headers.get("user-agent")
     if user_agent is not None:
         attributes["user_agent.original"] = user_agent

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from tracesec.capture import server_attributes
+from tracesec.spans import Span, new_trace_id, parse_traceparent
+
 if TYPE_CHECKING:
     from tracesec.config import Config
     from tracesec.events import SecurityEvent
-    from tracesec.spans import Span
 
 _current: ContextVar[RequestContext | None] = ContextVar("tracesec_request", default=None)
 _suppressed: ContextVar[bool] = ContextVar("tracesec_suppressed", default=False)
@@ -90,8 +92,11 @@ class ScopeHeaders(Headers):
         return [(bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1")) for k, v in self._raw]
 
 
-class RequestContext:
-    """What tracesec knows about one request. Products keep their per-request state in ``state``."""
+class RequestContext(Span):
+    """What tracesec knows about one request. It is also the request's server span, whose OpenTelemetry
+    attributes the export worker shapes from these raw facts: one object per request, since every object
+    made on the request path shows in the app's latency. Products keep their per-request state in
+    ``state``."""
 
     __slots__ = (
         "_client_ip",
@@ -119,7 +124,6 @@ class RequestContext:
         "response_headers",
         "route",
         "scheme",
-        "span",
         "state",
         "status_code",
         "user",
@@ -128,7 +132,6 @@ class RequestContext:
     def __init__(
         self,
         config: Config,
-        span: Span,
         framework: str,
         method: str,
         scheme: str,
@@ -138,12 +141,18 @@ class RequestContext:
         headers: Headers,
         peer_ip: str,
         peer_port: int | str | None,
-        *,
         raw: Any = None,
+        traceparent: str | None = None,
     ) -> None:
+        """``raw`` is the server's own request object (WSGI environ, ASGI scope): its identity. A valid
+        ``traceparent`` continues the caller's trace."""
+        parent = parse_traceparent(traceparent) if traceparent else None
+        if parent is None:
+            Span.__init__(self, method, "server", new_trace_id())
+        else:
+            Span.__init__(self, method, "server", parent[0], parent[1])
         self.config = config
-        self.raw = raw  # the server's own request object (WSGI environ / ASGI scope): its identity
-        self.span = span
+        self.raw = raw
         self.framework = framework
         self.method = method
         self.scheme = scheme
@@ -170,6 +179,9 @@ class RequestContext:
         self.events: list[SecurityEvent] = []
         self.downstream: set[tuple[str, str]] = set()
         self.state: dict[str, Any] = {}
+
+    def wire_attributes(self) -> dict[str, Any]:
+        return server_attributes(self) | self.attributes
 
     @property
     def client_ip(self) -> str:

@@ -37,6 +37,8 @@ class Hooks:
         self.sink_checks: dict[str, list[SinkCheck]] = {}
         self.record_processors: list[RecordProcessor] = []
         self.contributors: list[Contributor] = []
+        self.name_actor: Callable[[RequestContext], object] | None = None
+        """The behaviour product's naming of a request's actor, for events raised before it ran."""
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]

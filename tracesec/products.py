@@ -1,8 +1,9 @@
 """The security products and how each subscribes to the hook bus.
 
 Integrations only raise facts (tracesec.hooks); the products here decide what they mean: protection checks
-the sinks as they are called, behaviour checks run on the request thread at request start and end,
-discovery learns on the export worker, and the last two ship periodic state with the export batches.
+the sinks as they are called, behaviour checks run at request start and end (on the export worker in
+monitor mode), discovery learns on the export worker, and the last two ship periodic state with the export
+batches.
 """
 
 from __future__ import annotations
@@ -39,9 +40,15 @@ class Products:
             self.behavior = BehaviorEngine(
                 BehaviorSettings.from_config(config), emit=agent.enqueue, hash_key=hash_key
             )
-            HOOKS.request_start.append(self.behavior.on_request_start)
-            HOOKS.request_end.append(self.behavior.on_request_end)
+            if self.behavior.settings.block:
+                # A block decision must see a request before the actor's next one: the request thread.
+                HOOKS.request_start.append(self.behavior.on_request_start)
+                HOOKS.request_end.append(self.behavior.on_request_end)
+            else:
+                # Monitor mode refuses nobody: the checks wait for the export worker, off the app's latency.
+                HOOKS.record_processors.append(self.behavior.on_request_end)
             HOOKS.record_processors.append(self.behavior.on_record)
+            HOOKS.name_actor = self.behavior.actor_of
             HOOKS.contributors.append(self.behavior.snapshot)
         if config.discovery:
             from tracesec.discovery import Discovery

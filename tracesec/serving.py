@@ -1,4 +1,4 @@
-"""What the WSGI and ASGI cores share: opening a server span and handing over a finished request."""
+"""What the WSGI and ASGI cores share: which agent serves a request, and handing over a finished one."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from typing import Any
 
 from tracesec import agent as agent_module
 from tracesec.agent import Agent
-from tracesec.capture import ServerSpan
 from tracesec.context import RequestContext, _current
 from tracesec.hooks import HOOKS, run_request_hooks
-from tracesec.spans import new_trace_id, parse_traceparent
 
 
 def serving_agent(raw: Any) -> Agent | None:
@@ -20,26 +18,17 @@ def serving_agent(raw: Any) -> Agent | None:
     if agent is None or not agent.enabled:
         return None
     active = _current.get()
-    if active is not None and active.raw is raw and not active.span.end_ns:
+    if active is not None and active.raw is raw and not active.end_ns:
         return None
     return agent
 
 
-def open_server_span(method: str, traceparent: str | None) -> ServerSpan:
-    """A server span continuing the caller's W3C trace when it sent one."""
-    parent = parse_traceparent(traceparent) if traceparent else None
-    if parent is None:
-        return ServerSpan(method, "server", new_trace_id())
-    return ServerSpan(method, "server", parent[0], parent[1])
-
-
 def finish_request(ctx: RequestContext) -> None:
     """End the span, run the request-end checks, queue it. Called once per request."""
-    span = ctx.span
-    if not span.end_ns:
-        span.end_ns = time.time_ns()
+    if not ctx.end_ns:
+        ctx.end_ns = time.time_ns()
     if HOOKS.request_end:
         run_request_hooks(HOOKS.request_end, ctx, "request_end")
     agent = agent_module._agent
     if agent is not None:
-        agent.exporter.enqueue(ctx.span)
+        agent.exporter.enqueue(ctx)

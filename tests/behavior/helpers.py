@@ -7,7 +7,6 @@ from typing import Any
 
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
-from tracesec.spans import Span, new_trace_id
 
 CONFIG = Config.load({})
 
@@ -27,7 +26,6 @@ def request(
     environ = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in (headers or {}).items()}
     ctx = RequestContext(
         CONFIG,
-        Span("GET", "server", new_trace_id()),
         "test",
         "GET",
         "http",

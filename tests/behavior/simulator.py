@@ -20,7 +20,6 @@ from tracesec.behavior import BehaviorEngine
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
 from tracesec.events import Blocked, SecurityEvent
-from tracesec.spans import Span, new_trace_id
 
 START = 1_700_000_000.0
 MINUTE = 60.0
@@ -449,10 +448,8 @@ def generate(
 def to_context(request: SimRequest, config: Config) -> RequestContext:
     """A RequestContext as the core would fill it for this request (before and after the app)."""
     environ = {_environ_key(name): value for name, value in request.headers.items()}
-    span = Span(f"{request.method} {request.route or request.path}", "server", new_trace_id())
     ctx = RequestContext(
         config,
-        span,
         "simulator",
         request.method,
         "http",

@@ -21,7 +21,7 @@ def actor_of(**kwargs: object):  # type: ignore[no-untyped-def]
     engine.on_request_start(ctx)
     engine.on_request_end(ctx)
     engine.on_record(ctx)  # as the export worker does before serialising the span
-    return ctx.state["actor"], ctx.span.attributes
+    return ctx.state["actor"], ctx.attributes
 
 
 def test_set_user_wins_over_the_credential_and_the_span_says_so() -> None:

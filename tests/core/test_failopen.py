@@ -69,7 +69,7 @@ def transport_fault(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 FAULTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
-    "server_attributes": attribute_fault((tracesec.capture, "server_attributes")),
+    "server_attributes": attribute_fault((tracesec.context, "server_attributes")),
     "keep_response_chunk": attribute_fault(
         (tracesec.wsgi, "keep_response_chunk"),
         (tracesec.asgi, "keep_response_chunk"),
@@ -118,7 +118,7 @@ def test_after_a_fault_tracing_goes_on(
     flask = FRAMEWORKS[0]
     recorder = traced()
     with monkeypatch.context() as patch:
-        patch.setattr(tracesec.capture, "server_attributes", broken)
+        patch.setattr(tracesec.context, "server_attributes", broken)
         flask.client().get("/users/1")
         assert recorder.spans() == []  # that span could not be shaped: dropped and counted
     assert internal_errors().get("export.serialise") == 1

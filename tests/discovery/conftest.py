@@ -10,7 +10,6 @@ import pytest
 
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
-from tracesec.spans import Span
 
 CONFIG = Config.load({}, service="shop")
 
@@ -45,7 +44,6 @@ def build_request(
         environ["CONTENT_TYPE"] = content_type
     ctx = RequestContext(
         CONFIG,
-        Span("x", "server", 1),
         "test",
         method,
         "http",

@@ -64,7 +64,7 @@ def test_sqlite_spans_and_the_connection_still_behaves(traced: Callable[..., Tra
         cursor.execute("DELETE FROM users WHERE id = ?", (1,))
         connection.commit()
         connection.close()
-        server_span = ctx.span.span_id
+        server_span = ctx.span_id
         assert ("sqlite", "app.db") in ctx.downstream
     spans = agent.client_spans()
     assert [s["name"] for s in spans] == ["CREATE app.db", "INSERT app.db", "SELECT app.db", "DELETE app.db"]

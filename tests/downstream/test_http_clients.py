@@ -76,7 +76,7 @@ def test_one_child_span_per_call_with_traceparent(
         url = url.replace("//", "//user:pw@", 1)
     with agent.request() as ctx:
         status = CLIENTS[client](url)
-        server_trace, server_span = ctx.span.trace_id, ctx.span.span_id
+        server_trace, server_span = ctx.trace_id, ctx.span_id
         assert ("http", f"127.0.0.1:{peer.port}") in ctx.downstream
     assert status == 201
     span = agent.client_span()
@@ -164,7 +164,7 @@ def test_raw_http_client_connection_is_one_call(traced: Callable[..., Traced], p
         response = connection.getresponse()
         body = json.loads(response.read())
         connection.close()
-        trace_id = ctx.span.trace_id
+        trace_id = ctx.trace_id
     span = agent.client_span()
     assert span["attributes"]["http.response.status_code"] == 202
     assert span["attributes"]["http.request.method"] == "POST"

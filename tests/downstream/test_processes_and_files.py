@@ -109,7 +109,7 @@ def test_writes_and_outside_reads_are_noted_on_the_server_span(
             handle.read()
         with open(tmp_path / "new.txt", "w") as handle:
             handle.write("y")
-        attributes = ctx.span.attributes
+        attributes = ctx.attributes
     assert attributes[ACCESS_ATTRIBUTE] == [f"open r {outside}", f"open w {tmp_path / 'new.txt'}"]
     assert attributes[ACCESS_COUNT_ATTRIBUTE] == 2
 
@@ -119,7 +119,7 @@ def test_file_entries_are_bounded(traced: Callable[..., Traced], tmp_path: Path)
     with agent.request() as ctx:
         for i in range(50):
             (tmp_path / f"f{i}").write_bytes(b"")
-        attributes = ctx.span.attributes
+        attributes = ctx.attributes
     assert attributes[ACCESS_COUNT_ATTRIBUTE] == 50
     assert len(attributes[ACCESS_ATTRIBUTE]) == 32
 

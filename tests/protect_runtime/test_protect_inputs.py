@@ -12,7 +12,6 @@ from werkzeug.wrappers import Request
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
 from tracesec.protect.inputs import extract_inputs
-from tracesec.spans import Span
 
 
 def request(
@@ -27,7 +26,6 @@ def request(
         environ["CONTENT_TYPE"] = content_type
     ctx = RequestContext(
         Config.load(environ={}),
-        Span("GET /", "server", 1),
         "test",
         "GET",
         "http",

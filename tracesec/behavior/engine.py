@@ -1,9 +1,10 @@
 """The behaviour engine the agent registers.
 
-Request thread: the actor at request start (and refusing a blocked one), the counts a block decision on
-the actor's next request needs at request end. Export worker: the span's actor attributes and the checks
-that can wait a flush interval (``on_record``), learning route baselines from closed windows and shipping
-them (``snapshot``).
+In block mode, the request thread names the actor at request start (refusing a blocked one) and counts at
+request end what a block decision on the actor's next request needs. In monitor mode nobody is refused, so
+those request-end checks wait for the export worker too (products.py wires this), off the app's latency.
+The export worker always runs the span's actor attributes and the checks that can wait a flush interval
+(``on_record``), learns route baselines from closed windows and ships them (``snapshot``).
 """
 
 from __future__ import annotations
@@ -62,8 +63,6 @@ class BehaviorEngine:
         self.alerter = Alerter(
             emit, self.blocklist, block=self.settings.block, block_seconds=self.settings.block_seconds
         )
-        self._screening = self.settings.block or self.blocklist.has_allow_list
-        """Whether request start has anything to check beyond naming the actor."""
         self.reset()
 
     def reset(self) -> None:
@@ -84,31 +83,38 @@ class BehaviorEngine:
 
     def on_request_start(self, ctx: RequestContext) -> None:
         """Name the actor of the request; refuse a blocked actor in block mode."""
-        actor = self.resolver.resolve(ctx)
-        ctx.state["actor"] = actor
-        if self._screening:
-            self._screen(ctx, actor)
+        actor = self.actor_of(ctx)
+        if self.settings.block and "actor_allowed" not in ctx.state:
+            hit = self.blocklist.blocking(self._block_keys(ctx, actor), self.clock())
+            if hit is not None:
+                raise Blocked(self._refusal(ctx, actor, hit))
+
+    def actor_of(self, ctx: RequestContext) -> Actor:
+        """The request's actor, named on first use (an allow-listed one is marked so no check sees it)."""
+        actor: Actor | None = ctx.state.get("actor")
+        if actor is None:
+            actor = ctx.state["actor"] = self.resolver.resolve(ctx)
+            if self.blocklist.has_allow_list and self.blocklist.allowed(self._block_keys(ctx, actor)):
+                ctx.state["actor_allowed"] = True
+        return actor
 
     def check_user(self, ctx: RequestContext) -> None:
-        """For ``set_user``: the user becomes the actor; in block mode a user blocked by id is refused
-        (only known once the app says)."""
-        if ctx.user is None:
+        """For ``set_user`` in block mode: the user becomes the actor, and a user blocked by id is refused
+        (only known once the app says). In monitor mode the request's end names the user as its actor."""
+        if ctx.user is None or not self.settings.block:
             return
         actor = self.resolver.named_user(ctx.user[0], ctx.state.get("actor"))
         ctx.state["actor"] = actor
-        if not self.settings.block:
-            return
         hit = self.blocklist.blocking(actor.block_keys, self.clock())
         if hit is not None and not self.blocklist.allowed(self._block_keys(ctx, actor)):
             raise Blocked(self._refusal(ctx, actor, hit))
 
     def on_request_end(self, ctx: RequestContext) -> None:
         """Run the checks that must see a request before the actor's next one (counts per actor and route,
-        failures per IP) on the finished request."""
-        actor: Actor | None = ctx.state.get("actor")
-        if actor is None:
-            actor = ctx.state["actor"] = self.resolver.resolve(ctx)
-        elif ctx.user is not None and actor.kind != "user":
+        failures per IP) on the finished request: on its thread in block mode, on the export worker in
+        monitor mode."""
+        actor = self.actor_of(ctx)
+        if ctx.user is not None and actor.kind != "user":
             actor = ctx.state["actor"] = self.resolver.named_user(ctx.user[0], actor)
         if ctx.blocked is not None or "actor_allowed" in ctx.state:
             return
@@ -125,17 +131,6 @@ class BehaviorEngine:
             self.stuffing.observe(ctx, actor, now)
         if status >= 400 or route is None:
             self.scanner.observe_failure(ctx, actor, now)
-
-    def _screen(self, ctx: RequestContext, actor: Actor) -> None:
-        keys = self._block_keys(ctx, actor)
-        if self.blocklist.allowed(keys):
-            ctx.state["actor_allowed"] = True
-            return
-        if not self.settings.block:
-            return
-        hit = self.blocklist.blocking(keys, self.clock())
-        if hit is not None:
-            raise Blocked(self._refusal(ctx, actor, hit))
 
     def _refusal(self, ctx: RequestContext, actor: Actor, hit: tuple[str, str]) -> SecurityEvent:
         attributes = actor_attributes(ctx, actor)
@@ -162,7 +157,7 @@ class BehaviorEngine:
         actor: Actor | None = ctx.state.get("actor")
         if actor is None:
             return
-        ctx.span.attributes.update(actor.span_attributes)
+        ctx.attributes.update(actor.span_attributes)
         if ctx.blocked is not None or "actor_allowed" in ctx.state:
             return
         now = self.clock()

@@ -30,8 +30,8 @@ def report_event(
         severity,
         blocked=blocked,
         attributes=attributes,
-        trace_id=ctx.span.trace_id,
-        span_id=ctx.span.span_id,
+        trace_id=ctx.trace_id,
+        span_id=ctx.span_id,
     )
     ctx.events.append(event)
     emit(event)

@@ -75,10 +75,10 @@ class Discovery:
             if record is None:
                 named = self.service() if callable(self.service) else self.service
                 service = named or ctx.config.service or UNKNOWN_SERVICE
-                record = new_record(service, method, route, route_source, ctx.span.start_ns)
+                record = new_record(service, method, route, route_source, ctx.start_ns)
                 self._changed[key] = record
             record["calls"] += 1
-            record["last_seen_unix_nano"] = max(record["last_seen_unix_nano"], ctx.span.start_ns)
+            record["last_seen_unix_nano"] = max(record["last_seen_unix_nano"], ctx.start_ns)
             increment(record["status_codes"], str(status))
             if self._sampled((method, route, status)):
                 observe_exchange(record, ctx, path_values, self.infer_enums)

@@ -82,8 +82,8 @@ class Exporter:
         queue.append(item)
         if self._thread is None:
             self._start()
-        elif len(queue) >= self._batch_size:
-            self._wake.set()
+        elif len(queue) == self._batch_size:
+            self._wake.set()  # once, as the batch fills: Event.set takes a lock, too dear for every request
 
     def _start(self) -> None:
         with self._start_lock:
@@ -106,19 +106,22 @@ class Exporter:
                 note_internal_error("export.worker", exc)
 
     def export_pending(self, deadline: float | None = None) -> None:
-        """Send everything queued now, batch by batch, plus the products' periodic contributions. On any
-        thread (the exit flush runs on the main one) the export's own I/O is never instrumented."""
+        """Send what is queued now (one round), batch by batch, plus the products' periodic contributions.
+        What arrives meanwhile, including events the record processors raise, waits for the next round, so
+        a busy app cannot keep one round going for ever. On any thread (the exit flush runs on the main
+        one) the export's own I/O is never instrumented."""
         with self._send_lock:
             self._idle.clear()
             suppressed = _suppressed.set(True)
             try:
+                left = len(self._queue)
                 while True:
                     if deadline is not None and time.monotonic() > deadline:
                         return
-                    items = self._drain(self._batch_size)
-                    last = not self._queue
-                    self._send(items, with_contributions=last)
-                    if last:
+                    items = self._drain(min(self._batch_size, left))
+                    left = 0 if not self._queue else left - len(items)
+                    self._send(items, with_contributions=left <= 0)
+                    if left <= 0:
                         return
             finally:
                 _suppressed.reset(suppressed)
@@ -142,14 +145,14 @@ class Exporter:
         return merged
 
     def _send(self, items: list[Exportable], *, with_contributions: bool) -> None:
-        """One round's batch. The products' contributions go with the last batch of a round, collected
-        after its records went through the record processors, so what those learnt ships now (also in the
-        exit flush), not one flush later."""
+        """One batch. The products' contributions go with the last batch of a round, collected after its
+        records went through the record processors, so what those learnt ships now (also in the exit
+        flush), not one flush later."""
         entries: list[Entry] = []
         for item in items:
-            if isinstance(ctx := getattr(item, "ctx", None), RequestContext):
+            if isinstance(item, RequestContext):
                 for processor in HOOKS.record_processors:
-                    guarded("export.record_processor", processor, ctx)
+                    guarded("export.record_processor", processor, item)
             wire = guarded("export.serialise", item.to_wire)
             if wire is not None:
                 self._add_entry(entries, item.export_kind, wire)
@@ -196,11 +199,13 @@ class Exporter:
         deadline = time.monotonic() + timeout
         if self._thread is None or not self._thread.is_alive():
             self.export_pending(deadline)
+            while self._queue and time.monotonic() < deadline:  # the events the last round raised
+                self.export_pending(deadline)
             return not self._queue
-        self._wake.set()
         while time.monotonic() < deadline:
             if not self._queue and self._idle.is_set():
                 return True
+            self._wake.set()  # each round sends what was queued when it began: wake it for the rest
             time.sleep(0.005)
         return not self._queue and self._idle.is_set()
 

@@ -49,7 +49,7 @@ def start_client_span(name: str) -> ClientSpan | None:
         return None
     ctx = current()
     if ctx is not None:
-        return ClientSpan(name, ctx.span.trace_id, ctx.span.span_id)
+        return ClientSpan(name, ctx.trace_id, ctx.span_id)
     agent = active()
     if agent is not None and agent.config.spans_outside_requests:
         return ClientSpan(name, new_trace_id(), None)

@@ -28,7 +28,7 @@ def patch_asgi_handler(module: ModuleType, patcher: Patcher) -> None:
 
 
 def patch_route_resolution(module: ModuleType, patcher: Patcher) -> None:
-    patcher.wrap(module.BaseHandler, "resolve_request", _resolve_request)
+    patcher.replace(module.BaseHandler, "resolve_request", _traced_resolve_request)
 
 
 def patch_exceptions(module: ModuleType, patcher: Patcher) -> None:
@@ -40,16 +40,14 @@ def _response_for_exception(wrapped: Wrapped, instance: Any, args: Args, kwargs:
     ctx = current()
     exception = args[1] if len(args) > 1 else kwargs.get("exc")
     if ctx is not None and isinstance(exception, BaseException):
-        ctx.span.record_exception(exception)
+        ctx.record_exception(exception)
     return wrapped(*args, **kwargs)
 
 
 def _suggest_project_name() -> None:
     agent = agent_module._agent
     if agent is not None and agent.service_hint is None:
-        settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
-        if settings_module:
-            agent.suggest_service_name(settings_module.split(".", 1)[0])
+        agent.suggest_service_name(os.environ.get("DJANGO_SETTINGS_MODULE", "").split(".", 1)[0])
 
 
 def _traced_wsgi_handler(original: Wrapped) -> Wrapped:
@@ -70,12 +68,15 @@ def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> A
     return asgi.call_app(wrapped, scope, receive, send, "django")
 
 
-def _resolve_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-    match = wrapped(*args, **kwargs)
-    ctx = current()
-    if ctx is not None:
-        _name_route(ctx, match)
-    return match
+def _traced_resolve_request(original: Wrapped) -> Wrapped:
+    def resolve_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        match = original(self, *args, **kwargs)
+        ctx = _current.get()
+        if ctx is not None:
+            _name_route(ctx, match)
+        return match
+
+    return resolve_request
 
 
 def _name_route(ctx: RequestContext, match: Any) -> None:
@@ -173,7 +174,7 @@ class _Serving:
             self.ctx.blocked = exc.event
             return True
         if exc is not None:
-            self.ctx.span.record_exception(exc)
+            self.ctx.record_exception(exc)
             guarded("django.finish", finish_request, self.ctx)
         return False
 

@@ -109,7 +109,7 @@ def note_file_access(ctx: RequestContext, operation: str, mode: str, path: str) 
     """Add ``operation mode path`` to the server span: every change, and reads outside the app's tree."""
     if mode in (_READ_ONLY, "rb", "rt", "br", "tr") and _inside_app_tree(path):
         return
-    attributes = ctx.span.attributes
+    attributes = ctx.attributes
     count = attributes.get(ACCESS_COUNT_ATTRIBUTE, 0) + 1
     attributes[ACCESS_COUNT_ATTRIBUTE] = count
     if count <= MAX_FILE_ENTRIES:

@@ -15,7 +15,7 @@ from tracesec.wsgi import call_app
 
 def patch(module: ModuleType, patcher: Patcher) -> None:
     patcher.replace(module.Flask, "wsgi_app", _traced_wsgi_app)
-    patcher.wrap(module.ctx.RequestContext, "match_request", _match_request)
+    patcher.replace(module.ctx.RequestContext, "match_request", _traced_match_request)
     patcher.wrap(module.Flask, "handle_exception", _handle_exception)
 
 
@@ -31,16 +31,19 @@ def _traced_wsgi_app(original: Wrapped) -> Wrapped:
     return wsgi_app
 
 
-def _match_request(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-    result = wrapped(*args, **kwargs)
-    ctx = _current.get()
-    if ctx is not None:
-        request = instance.request
-        rule = request.url_rule
-        if rule is not None:
-            ctx.route = rule.rule
-            ctx.path_params = request.view_args
-    return result
+def _traced_match_request(original: Wrapped) -> Wrapped:
+    def match_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        ctx = _current.get()
+        if ctx is not None:
+            request = self.request
+            rule = request.url_rule
+            if rule is not None:
+                ctx.route = rule.rule
+                ctx.path_params = request.view_args
+        return result
+
+    return match_request
 
 
 def _handle_exception(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
@@ -48,5 +51,5 @@ def _handle_exception(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwarg
     ctx = _current.get()
     exception = args[0] if args else kwargs.get("e")
     if ctx is not None and isinstance(exception, BaseException):
-        ctx.span.record_exception(exception)
+        ctx.record_exception(exception)
     return wrapped(*args, **kwargs)

@@ -8,6 +8,8 @@ import sys
 import sysconfig
 from typing import TYPE_CHECKING, Any
 
+from tracesec.failsafe import guarded
+from tracesec.hooks import HOOKS
 from tracesec.redaction import redact_text
 
 if TYPE_CHECKING:
@@ -69,6 +71,8 @@ def request_attributes(ctx: RequestContext) -> dict[str, Any]:
     if ctx.route is not None:
         attributes["http.route"] = ctx.route
     actor = ctx.state.get("actor")
+    if actor is None and HOOKS.name_actor is not None:
+        actor = guarded("evidence.actor", HOOKS.name_actor, ctx)
     actor_attributes = getattr(actor, "span_attributes", None)
     if isinstance(actor_attributes, dict):
         attributes.update(actor_attributes)

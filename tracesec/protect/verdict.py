@@ -80,6 +80,6 @@ class Verdict:
             finding.severity,
             blocked=blocked,
             attributes=attributes,
-            trace_id=None if ctx is None else ctx.span.trace_id,
-            span_id=None if ctx is None else ctx.span.span_id,
+            trace_id=None if ctx is None else ctx.trace_id,
+            span_id=None if ctx is None else ctx.span_id,
         )
