@@ -98,8 +98,9 @@ def wsgi_request(app: Any, path: str = "/users/42") -> Callable[[], None]:
     return request
 
 
-def asgi_requests(app: Any, count: int, path: str = "/users/42") -> Callable[[], list[float]]:
-    """``count`` sequential requests on one event loop; returns each one's duration in microseconds."""
+def asgi_requests(app: Any, path: str = "/users/42") -> Callable[[int], list[float]]:
+    """A function serving ``count`` sequential requests on one event loop, returning each one's duration
+    in microseconds."""
     import time
 
     scope = {
@@ -129,7 +130,7 @@ def asgi_requests(app: Any, count: int, path: str = "/users/42") -> Callable[[],
         if message["type"] == "http.response.start":
             assert message["status"] == 200, message
 
-    async def run() -> list[float]:
+    async def run(count: int) -> list[float]:
         durations = []
         for _ in range(count):
             start = time.perf_counter_ns()
@@ -138,4 +139,4 @@ def asgi_requests(app: Any, count: int, path: str = "/users/42") -> Callable[[],
         return durations
 
     loop = asyncio.new_event_loop()
-    return lambda: loop.run_until_complete(run())
+    return lambda count: loop.run_until_complete(run(count))

@@ -134,7 +134,10 @@ def timed(built: dict[str, Case], requests: list[SimRequest], cut: int) -> dict[
 
 
 def _install(*, behavior: bool) -> None:
-    tracesec.install(endpoint="file:///dev/null", discovery=False, protect=False, behavior=behavior)
+    """Block mode: there the checks run on the request thread (in monitor mode, on the export worker)."""
+    tracesec.install(
+        endpoint="file:///dev/null", mode="block", discovery=False, protect=False, behavior=behavior
+    )
 
 
 def _each_timed(request: Callable[[], None]) -> list[float]:
@@ -150,12 +153,12 @@ def in_situ() -> list[Row]:
     """Behaviour on against off in the same Flask and Starlette apps, blocks alternating in one run."""
     _install(behavior=True)  # import the frameworks patched, as an app would
     flask_request = apps.wsgi_request(apps.flask_app())
-    starlette_requests = apps.asgi_requests(apps.starlette_app(), IN_SITU_REQUESTS)
+    serve_starlette = apps.asgi_requests(apps.starlette_app())
     tracesec.uninstall()
     rows = []
     for name, requests_of in (
         ("Flask", lambda: _each_timed(flask_request)),
-        ("Starlette", starlette_requests),
+        ("Starlette", lambda: serve_starlette(IN_SITU_REQUESTS)),
     ):
         on: list[float] = []
         off: list[float] = []
@@ -166,7 +169,7 @@ def in_situ() -> list[Row]:
                 tracesec.uninstall()
         rows.append(
             row(
-                f"in situ: {name} request, behaviour on vs off",
+                f"in situ: {name} request, block mode, behaviour on vs off",
                 on,
                 baseline=off,
                 budget_us=CHECKS_BUDGET_US,
@@ -182,7 +185,6 @@ sys.path.insert(0, {root!r})
 from tracesec.behavior import BehaviorEngine, BehaviorSettings
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
-from tracesec.spans import Span
 
 def rss_mb():
     with open("/proc/self/statm") as f:

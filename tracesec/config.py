@@ -168,7 +168,12 @@ class Config:
     redact_fields: frozenset[str] = setting(
         frozenset(), _names, doc="extra field/header names whose values are always redacted"
     )
-    queue_size: int = setting(2048, _integer, (16, 1_000_000), "spans/events held before the oldest drop")
+    queue_size: int = setting(
+        2048,
+        _integer,
+        (16, 1_000_000),
+        "spans/events held; when full, new spans drop (an event drops the oldest)",
+    )
     batch_size: int = setting(512, _integer, (1, 100_000), "items per export batch")
     max_batch_bytes: int = setting(4_000_000, _integer, (10_000, 64_000_000), "serialised bytes per batch")
     flush_interval: float = setting(5.0, _number, (0.01, 3600.0), "seconds between exports")

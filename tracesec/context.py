@@ -100,6 +100,7 @@ class RequestContext(Span):
 
     __slots__ = (
         "_client_ip",
+        "_state",
         "blocked",
         "config",
         "downstream",
@@ -124,7 +125,6 @@ class RequestContext(Span):
         "response_headers",
         "route",
         "scheme",
-        "state",
         "status_code",
         "user",
     )
@@ -176,9 +176,32 @@ class RequestContext(Span):
         self.response_body_size = 0
         self.response_body_truncated = False
         self.blocked: SecurityEvent | None = None
-        self.events: list[SecurityEvent] = []
-        self.downstream: set[tuple[str, str]] = set()
-        self.state: dict[str, Any] = {}
+        # Made on first use, as most requests never need them: less to allocate on the request path, and
+        # less to hold while the span waits in the export queue.
+        self.events: list[SecurityEvent] | None = None
+        self.downstream: set[tuple[str, str]] | None = None
+        self._state: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Per-request state of the products (the actor, extracted inputs, ...)."""
+        state = self._state
+        if state is None:
+            state = self._state = {}
+        return state
+
+    def add_event(self, event: SecurityEvent) -> None:
+        if self.events is None:
+            self.events = [event]
+        else:
+            self.events.append(event)
+
+    def add_dependency(self, kind: str, name: str) -> None:
+        """A downstream service this request called (``("http", "api.example:443")``, ``("db", ...)``)."""
+        if self.downstream is None:
+            self.downstream = {(kind, name)}
+        else:
+            self.downstream.add((kind, name))
 
     def wire_attributes(self) -> dict[str, Any]:
         return server_attributes(self) | self.attributes

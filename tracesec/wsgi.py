@@ -1,8 +1,9 @@
 """The WSGI request-path core: every WSGI framework integration, and the explicit middleware, end here.
 
 Per request it starts a server span, keeps the first bytes of textual bodies, streams the response
-through untouched, and on close hands the finished request to the exporter. A block decision (from a sink
-or a request-start check) becomes the contract's 403, whatever the framework made of the exception.
+through untouched, and hands the finished request to the exporter: as the app returns when its body is
+already in memory, else once the body is exhausted or closed. A block decision (from a sink or a
+request-start check) becomes the contract's 403, whatever the framework made of the exception.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from tracesec.serving import finish_request, serving_agent
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 StartResponse = Callable[..., Any]
+BodyInMemory = Callable[[RequestContext, Iterable[bytes]], bytes | None]
+"""The app's whole response body when it is already in memory, so that handing it to the server runs no
+app code: the request then finishes as the app returns, with no wrapper around the body's iteration (the
+span ends when the response is handed over, not when the server has written it). None otherwise."""
 
 _BLOCKED_STATUS_LINE = f"{BLOCKED_STATUS} Forbidden"
 
@@ -71,10 +76,22 @@ def blocked_response(ctx: RequestContext, start_response: StartResponse, replace
     return [body]
 
 
+def listed_body(_ctx: RequestContext, result: Iterable[bytes]) -> bytes | None:
+    """Any WSGI app's body that is a list or tuple of bytes."""
+    if type(result) is list or type(result) is tuple:
+        return b"".join(result)
+    return None
+
+
 def call_app(
-    app: WSGIApp, environ: dict[str, Any], start_response: StartResponse, framework: str
+    app: WSGIApp,
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    framework: str,
+    body_in_memory: BodyInMemory = listed_body,
 ) -> Iterable[bytes]:
-    """Serve one request through ``app`` with tracesec around it (the whole WSGI core)."""
+    """Serve one request through ``app`` with tracesec around it (the whole WSGI core). Framework
+    integrations pass ``body_in_memory`` when the framework's own response object tells more than a list."""
     try:
         ctx = start_context(environ, framework)
     except Exception as exc:
@@ -109,6 +126,16 @@ def call_app(
         ctx.response_body = None
         exchange.close()
         return result  # keep the server's sendfile path; its size is not counted
+    try:
+        body = body_in_memory(ctx, result)
+        if body is not None:
+            keep_response_chunk(ctx, body, ctx.config.max_body_bytes)
+    except Exception as exc:
+        note_internal_error("wsgi.body_in_memory", exc)
+        body = None
+    if body is not None:
+        exchange.finish()
+        return result
     exchange.result = result
     return exchange
 
@@ -156,9 +183,6 @@ class _Exchange:
         return blocked_response(self.ctx, self._start_response, replace)
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._chunks()
-
-    def _chunks(self) -> Iterator[bytes]:
         ctx = self.ctx
         # Set once for the generator's life (app code may run while chunks are produced), not per chunk.
         token = _current.set(ctx)
@@ -184,15 +208,15 @@ class _Exchange:
                 _current.reset(token)
             except ValueError:
                 pass  # finalised from another context than the one that iterated
-        self._finish()  # also when a non-compliant server never calls close()
+        self.finish()  # also when a non-compliant server never calls close()
 
     def close(self) -> None:
         try:
             _close(self.result)
         finally:
-            self._finish()
+            self.finish()
 
-    def _finish(self) -> None:
+    def finish(self) -> None:
         if not self._finished:
             self._finished = True
             try:

@@ -530,7 +530,7 @@ def _export(
     engine.snapshot()
     for ctx, request in finished:
         engine.on_record(ctx)
-        outcome.events.extend((event, request) for event in ctx.events)
+        outcome.events.extend((event, request) for event in ctx.events or ())
     finished.clear()
 
 

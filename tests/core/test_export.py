@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from tests.core.conftest import FRAMEWORKS, Traced
+from tests.support.records import read_records
 from tests.support.servers import server_environment
+from tracesec.events import SecurityEvent
 
 FLASK = FRAMEWORKS[0]
 
@@ -89,6 +91,23 @@ def test_queue_is_bounded_and_drops_are_counted(
         assert exporter.dropped["queue_full"] >= 300 - 16 - 4 * 2
     finally:
         release.set()
+
+
+def test_a_full_queue_drops_new_spans_but_makes_room_for_an_event(traced: Callable[..., Traced]) -> None:
+    """Overloaded, the agent keeps what it queued first and frees a new span at once; a security event
+    is worth more than a span and takes the oldest one's place."""
+    recorder = traced(queue_size=16, batch_size=100, flush_interval=3600)  # the worker waits to be asked
+    client = FLASK.client()
+    for n in range(20):
+        assert client.get(f"/users/{n}").status_code == 200
+    exporter = recorder.agent.exporter
+    assert exporter.pending == 16
+    assert exporter.dropped["queue_full"] == 4
+    recorder.agent.enqueue(SecurityEvent("scanner", "medium"))
+    assert exporter.dropped["queue_full"] == 5
+    paths = [span["attributes"]["url.path"] for span in recorder.spans()]
+    assert paths == [f"/users/{n}" for n in range(1, 16)]
+    assert [r["severity"] for r in read_records(recorder.path) if r.get("type") == "scanner"] == ["medium"]
 
 
 def test_what_discovery_learns_from_a_request_ships_in_the_same_flush(traced: Callable[..., Traced]) -> None:

@@ -65,7 +65,8 @@ def build_request(
     if response is not None:
         ctx.response_body = bytearray(json.dumps(response).encode())
         ctx.response_body_size = len(ctx.response_body)
-    ctx.downstream.update(downstream)
+    for kind, name in downstream:
+        ctx.add_dependency(kind, name)
     return ctx
 
 

@@ -33,7 +33,7 @@ def report_event(
         trace_id=ctx.trace_id,
         span_id=ctx.span_id,
     )
-    ctx.events.append(event)
+    ctx.add_event(event)
     emit(event)
     return event
 

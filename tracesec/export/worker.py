@@ -1,9 +1,13 @@
 """The export worker: one bounded queue, one thread per process, started lazily.
 
-The request thread only appends to a deque (dropping the oldest item when full, counted as
-``queue_full``). The worker wakes every ``flush_interval`` seconds, or sooner when a batch is ready, shapes
-and serialises records, runs the record processors (discovery) and hands batches to the transport. After
-a fork the child starts empty with its own thread, so nothing is sent twice and every worker exports.
+The request thread only appends to a deque. When it is full (the worker cannot keep up) a new span is
+dropped, as OpenTelemetry's batch processor does: its objects are freed while still in the CPU's cache and
+the queue's memory stays put, so an overloaded app is not slowed further. A security event is worth more
+and takes the oldest item's place. Both count as ``queue_full``. The worker wakes every
+``flush_interval`` seconds, or sooner when a batch is ready, shapes and serialises records, runs the
+record processors (discovery, and the behaviour checks in monitor mode) and hands batches to the
+transport. After a fork the child starts empty with its own thread, so nothing is sent twice and every
+worker exports.
 """
 
 from __future__ import annotations
@@ -79,7 +83,9 @@ class Exporter:
         queue = self._queue
         if len(queue) >= self._queue_size:
             self.dropped["queue_full"] += 1
-        queue.append(item)
+            if item.export_kind != "events":
+                return
+        queue.append(item)  # an event drops the oldest item (the deque's maxlen)
         if self._thread is None:
             self._start()
         elif len(queue) == self._batch_size:

@@ -69,7 +69,7 @@ def note_dependency(kind: str, name: str) -> None:
     """Add (kind, name) to the current request's service map, e.g. ("postgresql", "appdb")."""
     ctx = current()
     if ctx is not None:
-        ctx.downstream.add((kind, name))
+        ctx.add_dependency(kind, name)
 
 
 def finish_client_span(span: ClientSpan, error: BaseException | None = None) -> None:

@@ -51,13 +51,16 @@ def _suggest_project_name() -> None:
 
 
 def _traced_wsgi_handler(original: Wrapped) -> Wrapped:
-    def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if len(args) != 2 or kwargs:
-            return original(self, *args, **kwargs)  # not the WSGI calling convention: its own error
+    def __call__(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
         _suggest_project_name()
-        return wsgi.call_app(original.__get__(self), args[0], args[1], "django")
+        return wsgi.call_app(original.__get__(self), environ, start_response, "django", _body_in_memory)
 
     return __call__
+
+
+def _body_in_memory(_ctx: RequestContext, result: Any) -> bytes | None:
+    """An HttpResponse holds its content; streaming responses (and the server's file wrapper) do not."""
+    return result.content if getattr(result, "streaming", None) is False else None
 
 
 def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
@@ -69,8 +72,8 @@ def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> A
 
 
 def _traced_resolve_request(original: Wrapped) -> Wrapped:
-    def resolve_request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        match = original(self, *args, **kwargs)
+    def resolve_request(self: Any, request: Any) -> Any:
+        match = original(self, request)
         ctx = _current.get()
         if ctx is not None:
             _name_route(ctx, match)

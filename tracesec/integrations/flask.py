@@ -20,20 +20,18 @@ def patch(module: ModuleType, patcher: Patcher) -> None:
 
 
 def _traced_wsgi_app(original: Wrapped) -> Wrapped:
-    def wsgi_app(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if len(args) != 2 or kwargs:
-            return original(self, *args, **kwargs)  # not the WSGI calling convention: leave it alone
+    def wsgi_app(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
         agent = agent_module._agent
         if agent is not None and agent.service_hint is None:
             agent.suggest_service_name(getattr(self, "import_name", ""))
-        return call_app(original.__get__(self), args[0], args[1], "flask")
+        return call_app(original.__get__(self), environ, start_response, "flask")
 
     return wsgi_app
 
 
 def _traced_match_request(original: Wrapped) -> Wrapped:
-    def match_request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
+    def match_request(self: Any) -> Any:
+        result = original(self)
         ctx = _current.get()
         if ctx is not None:
             request = self.request

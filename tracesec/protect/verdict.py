@@ -56,7 +56,7 @@ class Verdict:
                 event.attributes["tracesec.protect.suppressed"] = held
             self.emit(event)
         if ctx is not None:
-            ctx.events.append(event)
+            ctx.add_event(event)
         if blocked:
             raise Blocked(event)
 
