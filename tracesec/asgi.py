@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from tracesec.capture import is_textual, keep_request_chunk, keep_response_chunk, keeps_request_body
+from tracesec.capture import keep_request_chunk, keep_response_chunk, keeps_request_body, response_cap
 from tracesec.context import RequestContext, ScopeHeaders, _current, wsgi_string
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, SecurityEvent, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
@@ -104,14 +104,8 @@ class _Exchange:
                 ctx.status_code = message.get("status")
                 headers = message.get("headers") or []
                 ctx.response_headers = headers
-                if ctx.config.capture_bodies:
-                    for name, value in headers:
-                        if name.lower() == b"content-type":
-                            if is_textual(value.decode("latin-1")):
-                                ctx.response_body = bytearray()
-                            break
             elif kind == "http.response.body":
-                keep_response_chunk(ctx, message.get("body", b""), ctx.config.max_body_bytes)
+                keep_response_chunk(ctx, message.get("body", b""), response_cap(ctx.config))
                 last = not message.get("more_body", False)
         except Exception as exc:
             note_internal_error("asgi.send", exc)

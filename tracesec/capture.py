@@ -156,11 +156,34 @@ def keep_request_chunk(ctx: RequestContext, chunk: Any, cap: int) -> None:
         ctx.request_body_truncated = True
 
 
+def response_cap(config: Config) -> int:
+    """How many first bytes of a response body to keep: none when bodies are not captured."""
+    return config.max_body_bytes if config.capture_bodies else 0
+
+
 def keep_response_chunk(ctx: RequestContext, chunk: bytes, cap: int) -> None:
-    """Count a response chunk; keep its first bytes when the (textual) response is being kept."""
-    ctx.response_body_size += len(chunk)
-    if ctx.response_body is not None and _keep_first_bytes(ctx.response_body, chunk, cap):
+    """Count a response chunk and keep the body's first ``cap`` bytes whatever its content type (the
+    export worker shows them for textual types only): deciding that on the request thread costs more than
+    keeping them, since a body that fits in its first chunk, as most do, is kept by reference."""
+    seen = ctx.response_body_size
+    ctx.response_body_size = seen + len(chunk)
+    room = cap - seen
+    if room <= 0:
+        if cap and chunk:
+            ctx.response_body_truncated = True
+        return
+    if len(chunk) > room:
         ctx.response_body_truncated = True
+    piece = chunk if type(chunk) is bytes and len(chunk) <= room else bytes(chunk[:room])
+    kept = ctx.response_body
+    if kept is None:
+        ctx.response_body = piece  # bytes are immutable: no copy needed
+    elif type(kept) is bytearray:
+        kept += piece
+    else:
+        joined = bytearray(kept)
+        joined += piece
+        ctx.response_body = joined
 
 
 def decode_body(data: bytes | bytearray, content_type: str | None) -> str:
@@ -235,8 +258,8 @@ def server_attributes(ctx: RequestContext) -> dict[str, Any]:
         attributes["tracesec.request.body.truncated"] = ctx.request_body_truncated
     if ctx.request_body_error:
         attributes["tracesec.request.body.error"] = ctx.request_body_error
-    if ctx.response_body:
-        content_type = ctx.response_header("content-type")
+    content_type = ctx.response_header("content-type")
+    if ctx.response_body and is_textual(content_type):
         attributes["tracesec.response.body"] = shape_body(ctx.response_body, content_type, extra)
         attributes["tracesec.response.body.truncated"] = ctx.response_body_truncated
     if ctx.user is not None:

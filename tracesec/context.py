@@ -172,7 +172,7 @@ class RequestContext(Span):
         self.request_body_error: str | None = None
         self.status_code: int | None = None
         self.response_headers: list[tuple[str, str]] | list[tuple[bytes, bytes]] | None = None
-        self.response_body: bytearray | None = None
+        self.response_body: bytes | bytearray | None = None
         self.response_body_size = 0
         self.response_body_truncated = False
         self.blocked: SecurityEvent | None = None

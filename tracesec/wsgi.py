@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from tracesec.capture import BodyTee, is_textual, keep_response_chunk, keeps_request_body
+from tracesec.capture import BodyTee, keep_response_chunk, keeps_request_body, response_cap
 from tracesec.context import EnvironHeaders, RequestContext, _current
 from tracesec.events import BLOCKED_HEADERS, BLOCKED_STATUS, Blocked, blocked_body
 from tracesec.failsafe import note_internal_error
@@ -20,10 +20,11 @@ from tracesec.serving import finish_request, serving_agent
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 StartResponse = Callable[..., Any]
-BodyInMemory = Callable[[RequestContext, Iterable[bytes]], bytes | None]
-"""The app's whole response body when it is already in memory, so that handing it to the server runs no
-app code: the request then finishes as the app returns, with no wrapper around the body's iteration (the
-span ends when the response is handed over, not when the server has written it). None otherwise."""
+BodyInMemory = Callable[[Iterable[bytes]], bytes | None]
+"""The app's whole response body when the framework's response object holds it, so that handing it to
+the server runs no app code: the request then finishes as the app returns, with no wrapper around the
+body's iteration (the span ends when the response is handed over, not when the server has written it).
+None otherwise. A list or tuple of bytes, any WSGI app's in-memory body, needs no such function."""
 
 _BLOCKED_STATUS_LINE = f"{BLOCKED_STATUS} Forbidden"
 
@@ -76,19 +77,12 @@ def blocked_response(ctx: RequestContext, start_response: StartResponse, replace
     return [body]
 
 
-def listed_body(_ctx: RequestContext, result: Iterable[bytes]) -> bytes | None:
-    """Any WSGI app's body that is a list or tuple of bytes."""
-    if type(result) is list or type(result) is tuple:
-        return b"".join(result)
-    return None
-
-
 def call_app(
     app: WSGIApp,
     environ: dict[str, Any],
     start_response: StartResponse,
     framework: str,
-    body_in_memory: BodyInMemory = listed_body,
+    body_in_memory: BodyInMemory | None = None,
 ) -> Iterable[bytes]:
     """Serve one request through ``app`` with tracesec around it (the whole WSGI core). Framework
     integrations pass ``body_in_memory`` when the framework's own response object tells more than a list."""
@@ -127,9 +121,12 @@ def call_app(
         exchange.close()
         return result  # keep the server's sendfile path; its size is not counted
     try:
-        body = body_in_memory(ctx, result)
+        if type(result) is list or type(result) is tuple:
+            body: bytes | None = b"".join(result)
+        else:
+            body = None if body_in_memory is None else body_in_memory(result)
         if body is not None:
-            keep_response_chunk(ctx, body, ctx.config.max_body_bytes)
+            keep_response_chunk(ctx, body, response_cap(ctx.config))
     except Exception as exc:
         note_internal_error("wsgi.body_in_memory", exc)
         body = None
@@ -159,12 +156,6 @@ class _Exchange:
         try:
             ctx.status_code = int(status[:3])
             ctx.response_headers = headers
-            if ctx.config.capture_bodies:
-                for name, value in headers:
-                    if name.lower() == "content-type":
-                        if is_textual(value):
-                            ctx.response_body = bytearray()
-                        break
         except Exception as exc:
             note_internal_error("wsgi.start_response", exc)
         if ctx.blocked is not None:
@@ -186,7 +177,7 @@ class _Exchange:
         ctx = self.ctx
         # Set once for the generator's life (app code may run while chunks are produced), not per chunk.
         token = _current.set(ctx)
-        cap = ctx.config.max_body_bytes
+        cap = response_cap(ctx.config)
         try:
             for chunk in self.result:
                 try:

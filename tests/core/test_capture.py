@@ -10,6 +10,9 @@ import pytest
 
 from tests.core.conftest import Framework, Traced
 from tests.support.clients import PEER
+from tracesec.capture import keep_response_chunk
+from tracesec.config import Config
+from tracesec.context import EnvironHeaders, RequestContext
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
@@ -137,6 +140,22 @@ def test_body_over_the_cap_is_truncated_and_flagged(
     assert attributes["http.request.body.size"] == len(payload)
     assert attributes["tracesec.response.body"] == payload[:100].decode()
     assert attributes["tracesec.response.body.truncated"] is True
+
+
+def test_response_chunks_are_kept_up_to_the_cap_as_they_were_sent() -> None:
+    """A body spread over chunks is kept in order up to the cap; a chunk the app reuses as a buffer
+    (a bytearray, mutated after it was sent) is copied, so what was sent is what the span shows."""
+    ctx = RequestContext(
+        Config.load(environ={}), "test", "GET", "http", "h", "/", "", EnvironHeaders({}), PEER, None
+    )
+    buffer = bytearray(b"ab")
+    for chunk in (buffer, b"cd", b"efgh"):
+        keep_response_chunk(ctx, chunk, 5)
+        if chunk is buffer:
+            buffer[:] = b"XX"
+    assert ctx.response_body == b"abcde"
+    assert ctx.response_body_size == 8
+    assert ctx.response_body_truncated is True
 
 
 def test_bodies_not_captured_when_disabled(framework: Framework, traced: Callable[..., Traced]) -> None:

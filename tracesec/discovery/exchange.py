@@ -193,7 +193,7 @@ def _observe_response(record: EndpointRecord, ctx: RequestContext, status: str, 
         _observe_json(shape, body, enums)
 
 
-def _observe_json(shape: Shape, body: bytearray, enums: bool) -> None:
+def _observe_json(shape: Shape, body: bytes | bytearray, enums: bool) -> None:
     try:
         document = json.loads(body)
     except ValueError:

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracesec import agent as agent_module
 from tracesec import asgi, wsgi
-from tracesec.capture import is_textual, keep_response_chunk, keeps_request_body
+from tracesec.capture import keep_response_chunk, keeps_request_body, response_cap
 from tracesec.context import RequestContext, _current, current, wsgi_string
 from tracesec.events import BLOCKED_STATUS, Blocked, blocked_body
 from tracesec.failsafe import guarded, note_internal_error
@@ -58,7 +58,7 @@ def _traced_wsgi_handler(original: Wrapped) -> Wrapped:
     return __call__
 
 
-def _body_in_memory(_ctx: RequestContext, result: Any) -> bytes | None:
+def _body_in_memory(result: Any) -> bytes | None:
     """An HttpResponse holds its content; streaming responses (and the server's file wrapper) do not."""
     return result.content if getattr(result, "streaming", None) is False else None
 
@@ -195,6 +195,4 @@ def _record_response(ctx: RequestContext, request: Any, response: Any) -> None:
         ctx.request_body_size = len(body)
         ctx.request_body_truncated = len(body) > cap
     if not getattr(response, "streaming", False):
-        if ctx.config.capture_bodies and is_textual(response.get("Content-Type")):
-            ctx.response_body = bytearray()
-        keep_response_chunk(ctx, response.content, cap)
+        keep_response_chunk(ctx, response.content, response_cap(ctx.config))
