@@ -72,21 +72,24 @@ class EnvironHeaders(Headers):
 
 
 class ScopeHeaders(Headers):
-    """Headers of an ASGI scope: raw (bytes, bytes) pairs, decoded as latin-1 like every ASGI framework."""
+    """Headers of an ASGI scope: raw (bytes, bytes) pairs, decoded as latin-1 like every ASGI framework.
+    A lookup decodes only the value asked for: the index keeps names and values as bytes."""
 
     __slots__ = ("_by_name", "_raw")
 
     def __init__(self, raw: Any) -> None:
         self._raw = raw
-        self._by_name: dict[str, str] | None = None
+        self._by_name: dict[bytes, bytes] | None = None
 
     def get(self, name: str) -> str | None:
-        if self._by_name is None:
-            by_name: dict[str, str] = {}
-            for key, value in self.items():
-                by_name[key] = by_name[key] + ", " + value if key in by_name else value
-            self._by_name = by_name
-        return self._by_name.get(name.lower())
+        by_name = self._by_name
+        if by_name is None:
+            by_name = self._by_name = {}
+            for raw_name, raw_value in self._raw:
+                key, value = bytes(raw_name).lower(), bytes(raw_value)
+                by_name[key] = by_name[key] + b", " + value if key in by_name else value
+        found = by_name.get(name.lower().encode("latin-1", "replace"))
+        return None if found is None else found.decode("latin-1")
 
     def items(self) -> list[tuple[str, str]]:
         return [(bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1")) for k, v in self._raw]
