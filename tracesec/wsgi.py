@@ -20,11 +20,12 @@ from tracesec.serving import finish_request, serving_agent
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 StartResponse = Callable[..., Any]
-BodyInMemory = Callable[[Iterable[bytes]], bytes | None]
-"""The app's whole response body when the framework's response object holds it, so that handing it to
-the server runs no app code: the request then finishes as the app returns, with no wrapper around the
-body's iteration (the span ends when the response is handed over, not when the server has written it).
-None otherwise. A list or tuple of bytes, any WSGI app's in-memory body, needs no such function."""
+BodyInMemory = Callable[[Iterable[bytes]], Iterable[bytes] | None]
+"""The chunks of the app's response when the framework's response object holds them in memory, so that
+handing them to the server runs no app code: the request then finishes as the app returns, with no
+wrapper around the body's iteration (the span ends when the response is handed over, not when the
+server has written it). None otherwise. A list or tuple, any WSGI app's in-memory body, needs no such
+function."""
 
 _BLOCKED_STATUS_LINE = f"{BLOCKED_STATUS} Forbidden"
 
@@ -122,15 +123,17 @@ def call_app(
         return result  # keep the server's sendfile path; its size is not counted
     try:
         if type(result) is list or type(result) is tuple:
-            body: bytes | None = b"".join(result)
+            chunks: Iterable[bytes] | None = result
         else:
-            body = None if body_in_memory is None else body_in_memory(result)
-        if body is not None:
-            keep_response_chunk(ctx, body, response_cap(ctx.config))
+            chunks = None if body_in_memory is None else body_in_memory(result)
+        if chunks is not None:
+            cap = response_cap(ctx.config)
+            for chunk in chunks:
+                keep_response_chunk(ctx, chunk, cap)
     except Exception as exc:
         note_internal_error("wsgi.body_in_memory", exc)
-        body = None
-    if body is not None:
+        chunks = None
+    if chunks is not None:
         exchange.finish()
         return result
     exchange.result = result

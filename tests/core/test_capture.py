@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tests.core.conftest import Framework, Traced
-from tests.support.clients import PEER
+from tests.support.clients import PEER, wsgi_client
 from tracesec.capture import keep_response_chunk
 from tracesec.config import Config
 from tracesec.context import EnvironHeaders, RequestContext
@@ -156,6 +157,26 @@ def test_response_chunks_are_kept_up_to_the_cap_as_they_were_sent() -> None:
     assert ctx.response_body == b"abcde"
     assert ctx.response_body_size == 8
     assert ctx.response_body_truncated is True
+
+
+def test_a_listed_body_is_counted_whole_and_kept_up_to_the_cap(traced: Callable[..., Traced]) -> None:
+    """A plain WSGI app answering with a list of many chunks: the client gets them all, the span counts
+    them all and keeps the first ``max_body_bytes``, without joining the body into one copy."""
+    from tracesec.wsgi import TracesecMiddleware
+
+    chunks = [f'{{"n": {n}}}\n'.encode() for n in range(2000)]
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/x-ndjson")])
+        return chunks
+
+    recorder = traced(max_body_bytes=64)
+    response = wsgi_client(TracesecMiddleware(app)).get("/feed")
+    assert response.content == b"".join(chunks)
+    attributes = recorder.span()["attributes"]
+    assert attributes["http.response.body.size"] == len(response.content)
+    assert attributes["tracesec.response.body"] == response.content[:64].decode()
+    assert attributes["tracesec.response.body.truncated"] is True
 
 
 def test_bodies_not_captured_when_disabled(framework: Framework, traced: Callable[..., Traced]) -> None:

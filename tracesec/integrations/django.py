@@ -4,7 +4,7 @@ route, and ``TracesecMiddleware`` serves projects that prefer an explicit entry 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
@@ -58,9 +58,10 @@ def _traced_wsgi_handler(original: Wrapped) -> Wrapped:
     return __call__
 
 
-def _body_in_memory(result: Any) -> bytes | None:
-    """An HttpResponse holds its content; streaming responses (and the server's file wrapper) do not."""
-    return result.content if getattr(result, "streaming", None) is False else None
+def _body_in_memory(result: Any) -> Iterable[bytes] | None:
+    """An HttpResponse holds its content, and iterating it runs no app code; streaming responses (and
+    the server's file wrapper) are left to the core's wrapper."""
+    return result if getattr(result, "streaming", None) is False else None
 
 
 def _asgi_call(wrapped: Wrapped, instance: Any, args: Args, kwargs: Kwargs) -> Any:
