@@ -165,25 +165,15 @@ def keep_response_chunk(ctx: RequestContext, chunk: bytes, cap: int) -> None:
     """Count a response chunk and keep the body's first ``cap`` bytes whatever its content type (the
     export worker shows them for textual types only): deciding that on the request thread costs more than
     keeping them, since a body that fits in its first chunk, as most do, is kept by reference."""
-    seen = ctx.response_body_size
-    ctx.response_body_size = seen + len(chunk)
-    room = cap - seen
-    if room <= 0:
-        if cap and chunk:
-            ctx.response_body_truncated = True
-        return
-    if len(chunk) > room:
-        ctx.response_body_truncated = True
-    piece = chunk if type(chunk) is bytes and len(chunk) <= room else bytes(chunk[:room])
+    ctx.response_body_size += len(chunk)
     kept = ctx.response_body
-    if kept is None:
-        ctx.response_body = piece  # bytes are immutable: no copy needed
-    elif type(kept) is bytearray:
-        kept += piece
-    else:
-        joined = bytearray(kept)
-        joined += piece
-        ctx.response_body = joined
+    if kept is None and type(chunk) is bytes and len(chunk) <= cap:
+        ctx.response_body = chunk  # bytes are immutable: no copy needed
+    elif cap:
+        if type(kept) is not bytearray:
+            kept = ctx.response_body = bytearray(kept or b"")
+        if _keep_first_bytes(kept, chunk, cap):
+            ctx.response_body_truncated = True
 
 
 def decode_body(data: bytes | bytearray, content_type: str | None) -> str:
